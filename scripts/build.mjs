@@ -1,0 +1,19 @@
+// Builds the one bundle that bin/cap-token-refresh runs. Cluster-only code is split
+// into chunks loaded on demand, so commands that never touch a cluster start fast.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { 'cap-token-refresh': 'src/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __ctrCreateRequire } from 'node:module'; const require = __ctrCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
