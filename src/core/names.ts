@@ -1,0 +1,31 @@
+// Names fixed by DESIGN.md's contract: manifests, scripts and users rely on them.
+
+export const ANNOTATION_ROLE = 'cap-token-refresh/role';
+export const ANNOTATION_AGENCY = 'cap-token-refresh/agency';
+export const ANNOTATION_MISSION = 'cap-token-refresh/mission';
+export const ANNOTATION_EXPIRATION = 'cap-token-refresh/expiration';
+export const ANNOTATION_REFRESHED_AT = 'cap-token-refresh/refreshed-at';
+export const LABEL_MANAGED = 'cap-token-refresh/managed';
+
+/** Keys of the operator Secret that every write sets (DESIGN.md, "The Secret an operator reads"). */
+export const SECRET_KEY_ACCESS_KEY_ID = 'aws_access_key_id';
+export const SECRET_KEY_SECRET_ACCESS_KEY = 'aws_secret_access_key';
+export const SECRET_KEY_CREDENTIALS = 'credentials';
+export const SECRET_CREDENTIAL_KEYS = [
+  SECRET_KEY_ACCESS_KEY_ID,
+  SECRET_KEY_SECRET_ACCESS_KEY,
+  SECRET_KEY_CREDENTIALS,
+] as const;
+
+/** Where the CronJob mounts the certs Secret, and the keys it holds. */
+export const CERTS_MOUNT_DIR = '/etc/cap-certs';
+export const CERTS_SECRET_KEYS = {
+  cert: 'tls.crt',
+  key: 'tls.key',
+  ca: 'ca.crt',
+  pkcs12: 'client.p12',
+  passphrase: 'passphrase',
+} as const;
+
+export const TOOL_NAMESPACE = 'cap-token-refresh';
+export const TOOL_NAME = 'cap-token-refresh';
