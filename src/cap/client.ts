@@ -1,0 +1,136 @@
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { parseCapResponse } from '../core/cap-response.js';
+import type { CapCredentials } from '../core/credentials.js';
+import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ClientIdentity } from './identity.js';
+import { buildCredentialsUrl, describeUrl, type CapQuery } from './url.js';
+import { classifyNetworkError, classifyStatus } from './failures.js';
+import { backoffDelayMs, type RetryPolicy } from './retry.js';
+
+export interface CapClientOptions {
+  capUrl: URL;
+  identity: ClientIdentity;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Largest response body read, in bytes. */
+  maxBodyBytes: number;
+  /** Proxy settings (HTTPS_PROXY, NO_PROXY); the client certificate still goes to CAP through the tunnel. */
+  proxy?: { httpsProxy?: string; noProxy?: string };
+  logger: Logger;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  registerSecret: (value: string) => void;
+}
+
+export interface CapClient {
+  fetchCredentials(query: CapQuery): Promise<CapCredentials>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function createCapClient(opts: CapClientOptions): CapClient {
+  const tls = {
+    cert: opts.identity.certPem,
+    key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}),
+    // Never switched off: the server certificate and its hostname are always verified.
+    rejectUnauthorized: true,
+  };
+  const dispatcher: Dispatcher = new EnvHttpProxyAgent({
+    connect: tls,
+    requestTls: tls,
+    httpsProxy: opts.proxy?.httpsProxy ?? '',
+    httpProxy: '',
+    noProxy: opts.proxy?.noProxy ?? '',
+  });
+
+  async function attempt(url: URL, query: CapQuery): Promise<CapCredentials> {
+    const where = describeUrl(url);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        dispatcher,
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(opts.timeoutMs),
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
+    } catch (err) {
+      throw classifyNetworkError(err, where, query.role, opts.timeoutMs);
+    }
+    let body: Buffer;
+    try {
+      body = await readCapped(res.body, opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof CapError) {
+        throw new CapError(err.kind, `${err.message} from ${where} for role ${query.role}`, err.details);
+      }
+      throw classifyNetworkError(err, where, query.role, opts.timeoutMs);
+    }
+    if (res.statusCode !== 200) {
+      throw classifyStatus(res.statusCode, headerValue(res.headers['retry-after']), body, where, query.role, opts.now());
+    }
+    try {
+      const creds = parseCapResponse(body, opts.now());
+      opts.registerSecret(creds.accessKeyId);
+      opts.registerSecret(creds.secretAccessKey);
+      opts.registerSecret(creds.sessionToken);
+      return creds;
+    } catch (err) {
+      if (err instanceof CapResponseError) throw new CapError(err.kind, `${err.message} (${where}, role ${query.role})`);
+      throw err;
+    }
+  }
+
+  return {
+    async fetchCredentials(query) {
+      const url = buildCredentialsUrl(opts.capUrl, query);
+      const started = opts.now().getTime();
+      for (let attemptNo = 1; ; attemptNo++) {
+        try {
+          return await attempt(url, query);
+        } catch (err) {
+          if (!(err instanceof CapError) || !err.retryable || attemptNo >= opts.retry.maxAttempts) throw err;
+          const delay = backoffDelayMs(attemptNo, opts.retry, opts.random, err.details.retryAfterMs);
+          const elapsed = opts.now().getTime() - started;
+          if (elapsed + delay >= opts.retry.deadlineMs) {
+            throw new CapError('deadline', `${err.message}; gave up after ${attemptNo} attempt(s) within the ${Math.round(opts.retry.deadlineMs / 1000)}s deadline`, {
+              ...err.details,
+              retryable: false,
+            });
+          }
+          opts.logger.warn('CAP request failed, retrying', { role: query.role, attempt: attemptNo, retryInMs: Math.round(delay), reason: err.kind });
+          await opts.sleep(delay);
+        }
+      }
+    },
+    async close() {
+      await dispatcher.close();
+    },
+  };
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw new CapError('body-too-large', `the CAP response is larger than ${max} bytes; that is not a CAP credentials answer`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export { errorMessage };

@@ -1,0 +1,71 @@
+import { CapError } from '../core/errors.js';
+import { parseRetryAfter } from './retry.js';
+
+/**
+ * Turns a network or TLS failure into a CapError whose message names the URL (never its
+ * query), the role and the cure. Only transient failures are marked retryable.
+ */
+export function classifyNetworkError(err: unknown, where: string, role: string, timeoutMs: number): CapError {
+  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
+  const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
+  const name = e.name ?? '';
+  const message = e.message ?? '';
+  const at = `${where} (role ${role})`;
+
+  if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
+    return new CapError('timeout', `CAP did not answer within ${Math.round(timeoutMs / 1000)}s at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
+  }
+  const proxy = /Proxy response \((\d+)\)/.exec(message);
+  if (proxy || /proxy/i.test(message)) {
+    return new CapError('proxy-refused', `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new CapError('hostname-mismatch', `the CAP server certificate does not name the host in CAP_URL ${at}; use the host name the certificate was issued for`);
+  }
+  if (code === 'CERT_HAS_EXPIRED') {
+    return new CapError('server-cert-expired', `the CAP server certificate has expired ${at}; CAP's operators must renew it`);
+  }
+  if (['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE'].includes(code)) {
+    return new CapError('unknown-server-ca', `the CAP server certificate is not signed by a trusted CA ${at}; give the CA bundle that issued it with --ca (CAP_CA_FILE)`);
+  }
+  if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) {
+    const alert = /ALERT_([A-Z_]+)/.exec(code)?.[1]?.toLowerCase().replace(/_/g, ' ') ?? 'handshake failure';
+    const certHint = /certificate|unknown ca|bad certificate|handshake/.test(alert)
+      ? '; CAP did not accept the client certificate: check that --cert/--key (or --pkcs12) is the identity CAP knows and not expired'
+      : '';
+    return new CapError('tls-alert', `CAP ended the TLS handshake with an alert (${alert}) ${at}${certHint}`);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new CapError('connection', `the CAP host in ${where} could not be resolved (${code}); check CAP_URL and DNS`, { retryable: code === 'EAI_AGAIN' });
+  }
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) {
+    return new CapError('connection', `the connection to CAP failed (${code}) ${at}; check that CAP is reachable from here`, { retryable: true });
+  }
+  return new CapError('connection', `the request to CAP failed (${code || name || 'unknown error'}) ${at}`, { retryable: true });
+}
+
+/** A non-200 answer: what it means for this role and what to do. Never quotes the body. */
+export function classifyStatus(status: number, retryAfter: string | undefined, body: Buffer, where: string, role: string, now: Date): CapError {
+  const at = `${where} (role ${role}, HTTP ${status})`;
+  const html = body.subarray(0, 512).toString('utf8').trimStart().startsWith('<');
+  if (status === 400 && html) {
+    return new CapError('client-cert-rejected', `CAP refused the client certificate at ${at}; check that --cert and --key (or --pkcs12) belong to the identity CAP knows and that its CA is trusted by CAP`, { status });
+  }
+  if (status === 400) {
+    return new CapError('bad-request', `CAP rejected the request at ${at}; check AGENCY, MISSION and the role name`, { status });
+  }
+  if (status === 401 || status === 403) {
+    return new CapError('role-forbidden', `CAP does not allow this client certificate to use role ${role} at ${at}; check the role name and ask the CAP administrators to grant it`, { status });
+  }
+  if (status === 404) {
+    return new CapError('not-found', `CAP answered Not Found at ${at}; check CAP_URL (it should be the portal, or end in /api/v1/credentials)`, { status });
+  }
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(retryAfter, now);
+    return new CapError('rate-limited', `CAP is rate limiting requests at ${at}; lower --concurrency or run less often`, { status, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
+  if (status >= 500) {
+    return new CapError('server-error', `CAP failed with a server error at ${at}; try again later or tell CAP's operators`, { status, retryable: true });
+  }
+  return new CapError('bad-request', `CAP answered with unexpected status ${status} at ${at}`, { status });
+}

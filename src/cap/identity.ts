@@ -1,0 +1,157 @@
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { ConfigError, errorMessage } from '../core/errors.js';
+
+/** Where the client identity comes from: PEM certificate + key, or a PKCS#12 bundle. */
+export interface IdentitySources {
+  cert?: string;
+  key?: string;
+  keyPassphraseFile?: string;
+  pkcs12?: string;
+  pkcs12PassphraseFile?: string;
+  ca?: string;
+}
+
+/** What the TLS layer needs, in memory; never logged. */
+export interface ClientIdentity {
+  certPem: string;
+  key: KeyObject;
+  /** CA bundle for the CAP server; undefined means the system's. */
+  caPem?: string;
+  subject: string;
+  notAfter: Date;
+}
+
+export interface IdentityDeps {
+  readFile: (path: string) => Promise<Buffer>;
+  fileMode: (path: string) => Promise<number | undefined>;
+  now: () => Date;
+  /** Receives secrets as they are read, so that nothing prints them. */
+  registerSecret: (value: string) => void;
+  warn: (message: string) => void;
+}
+
+const EXPIRY_WARNING_DAYS = 30;
+
+/**
+ * Loads and checks the client identity before any request: the right pair of flags, files
+ * readable, key decryptable, certificate and key belonging together, certificate not expired
+ * (a warning within 30 days of expiry).
+ */
+export async function loadClientIdentity(src: IdentitySources, deps: IdentityDeps): Promise<ClientIdentity> {
+  const hasPem = Boolean(src.cert || src.key);
+  if (hasPem && src.pkcs12) {
+    throw new ConfigError('give either --cert and --key or --pkcs12, not both');
+  }
+  if (!hasPem && !src.pkcs12) {
+    throw new ConfigError('no client certificate: give --cert and --key (or CAP_CERT_FILE and CAP_KEY_FILE), or --pkcs12 (CAP_PKCS12_FILE)');
+  }
+  const caPem = src.ca ? (await readText(src.ca, '--ca', deps)) : undefined;
+  if (src.ca && caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`the CA bundle ${src.ca} (--ca) holds no PEM certificate`);
+  }
+  const { certPem, key } = src.pkcs12 ? await loadPkcs12(src, deps) : await loadPem(src, deps);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw new ConfigError(`the client certificate ${src.cert ?? src.pkcs12} is not a PEM X.509 certificate`);
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new ConfigError(
+      `the client certificate ${src.cert ?? src.pkcs12} and the key ${src.key ?? src.pkcs12} do not belong together; give the key that was issued with this certificate`,
+    );
+  }
+  const notAfter = new Date(cert.validTo);
+  const now = deps.now();
+  if (notAfter.getTime() <= now.getTime()) {
+    throw new ConfigError(
+      `the client certificate ${src.cert ?? src.pkcs12} expired on ${notAfter.toISOString()}; renew it with your PKI and update the certs`,
+    );
+  }
+  const daysLeft = (notAfter.getTime() - now.getTime()) / 86_400_000;
+  if (daysLeft < EXPIRY_WARNING_DAYS) {
+    deps.warn(`the client certificate ${src.cert ?? src.pkcs12} expires on ${notAfter.toISOString()} (in ${Math.floor(daysLeft)} days); renew it soon`);
+  }
+  return { certPem, key, ...(caPem ? { caPem } : {}), subject: cert.subject.replace(/\n/g, ', '), notAfter };
+}
+
+async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
+  if (!src.cert) throw new ConfigError('--key was given without --cert (CAP_CERT_FILE)');
+  if (!src.key) throw new ConfigError('--cert was given without --key (CAP_KEY_FILE)');
+  const certPem = await readText(src.cert, '--cert', deps);
+  const keyPem = await readText(src.key, '--key', deps);
+  deps.registerSecret(keyPem);
+  await warnIfReadableByOthers(src.key, '--key', deps);
+  const passphrase = src.keyPassphraseFile ? await readPassphrase(src.keyPassphraseFile, '--key-passphrase-file', deps) : undefined;
+  try {
+    return { certPem, key: createPrivateKey(passphrase === undefined ? { key: keyPem } : { key: keyPem, passphrase }) };
+  } catch (err) {
+    const msg = errorMessage(err);
+    if (/passphrase|decrypt|bad decrypt/i.test(msg)) {
+      throw new ConfigError(
+        passphrase === undefined
+          ? `the key ${src.key} is encrypted; give its passphrase with --key-passphrase-file (CAP_KEY_PASSPHRASE_FILE)`
+          : `the passphrase in ${src.keyPassphraseFile} does not decrypt the key ${src.key}`,
+      );
+    }
+    throw new ConfigError(`the key ${src.key} is not a PEM private key`);
+  }
+}
+
+async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
+  const bundle = await readFileOrThrow(src.pkcs12!, '--pkcs12', deps);
+  await warnIfReadableByOthers(src.pkcs12!, '--pkcs12', deps);
+  const passphrase = src.pkcs12PassphraseFile
+    ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps)
+    : '';
+  // node-forge reads the legacy PKCS#12 ciphers that OpenSSL 3 refuses; loaded only here.
+  const { default: forge } = await import('node-forge');
+  let p12;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(bundle.toString('binary'))), passphrase);
+  } catch (err) {
+    throw new ConfigError(
+      /mac|password|invalid/i.test(errorMessage(err))
+        ? `the PKCS#12 bundle ${src.pkcs12} could not be opened: wrong passphrase (--pkcs12-passphrase-file) or damaged file`
+        : `the PKCS#12 bundle ${src.pkcs12} is not a valid PKCS#12 file`,
+    );
+  }
+  const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
+  const keyBag =
+    p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0] ??
+    p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
+  if (!certBag?.cert || !keyBag?.key) {
+    throw new ConfigError(`the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`);
+  }
+  const keyPem = forge.pki.privateKeyToPem(keyBag.key);
+  deps.registerSecret(keyPem);
+  return { certPem: forge.pki.certificateToPem(certBag.cert), key: createPrivateKey(keyPem) };
+}
+
+async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): Promise<Buffer> {
+  try {
+    return await deps.readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : 'could not be read';
+    throw new ConfigError(`${path} (${flag}) ${why}`);
+  }
+}
+
+async function readText(path: string, flag: string, deps: IdentityDeps): Promise<string> {
+  return (await readFileOrThrow(path, flag, deps)).toString('utf8');
+}
+
+async function readPassphrase(path: string, flag: string, deps: IdentityDeps): Promise<string> {
+  const value = (await readText(path, flag, deps)).replace(/\r?\n$/, '');
+  if (value === '') throw new ConfigError(`the passphrase file ${path} (${flag}) is empty`);
+  deps.registerSecret(value);
+  return value;
+}
+
+async function warnIfReadableByOthers(path: string, flag: string, deps: IdentityDeps): Promise<void> {
+  const mode = await deps.fileMode(path);
+  if (mode !== undefined && (mode & 0o004) !== 0) {
+    deps.warn(`the private key file ${path} (${flag}) is readable by every user on this machine; run chmod 600 ${path}`);
+  }
+}

@@ -1,0 +1,27 @@
+import { randomInt } from 'node:crypto';
+import { Redactor } from '../log/redactor.js';
+import type { CommandContext } from '../commands/context.js';
+import { runCli } from './program.js';
+
+function processContext(): CommandContext {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+    redactor: new Redactor(),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+// The entry point: the only place that touches the real process.
+const code = await runCli(process.argv.slice(2), processContext());
+process.exitCode = code;

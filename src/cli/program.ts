@@ -1,0 +1,94 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_USAGE, UsageError, errorMessage } from '../core/errors.js';
+import type { CommandContext } from '../commands/context.js';
+import { VERSION } from './version.js';
+
+/** Flags every command that talks to CAP shares (DESIGN.md's contract). */
+function addCapFlags(cmd: Command): Command {
+  return cmd
+    .option('--cap-url <url>', 'CAP base URL, or the full …/api/v1/credentials URL (env CAP_URL)')
+    .option('--agency <agency>', 'CAP agency (env AGENCY)')
+    .option('--mission <mission>', 'CAP mission (env MISSION)')
+    .option('--cert <file>', 'client certificate, PEM (env CAP_CERT_FILE)')
+    .option('--key <file>', 'client private key, PEM, possibly encrypted (env CAP_KEY_FILE)')
+    .option('--key-passphrase-file <file>', 'file holding the passphrase of --key (env CAP_KEY_PASSPHRASE_FILE)')
+    .option('--pkcs12 <file>', 'client certificate and key as a PKCS#12 bundle (env CAP_PKCS12_FILE)')
+    .option('--pkcs12-passphrase-file <file>', 'file holding the passphrase of --pkcs12 (env CAP_PKCS12_PASSPHRASE_FILE)')
+    .option('--ca <file>', "CA bundle that signed CAP's server certificate (env CAP_CA_FILE; default: the system's)")
+    .option('--timeout <duration>', 'timeout of one CAP request', '15s');
+}
+
+function addLogFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log-format <format>', 'log lines on stderr (default: text on a terminal, json otherwise)').choices(['json', 'text']))
+    .addOption(new Option('--log-level <level>', 'least level logged').choices(['debug', 'info', 'warn', 'error']).default('info'));
+}
+
+const outputOption = () => new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(ctx: CommandContext, setExitCode: (code: number) => void): Command {
+  const program = new Command('cap-token-refresh')
+    .description('Keeps OpenShift AWS credential Secrets alive with STS credentials from a CAP (C2S Access Portal) over mutual TLS')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
+
+  addLogFlags(
+    addCapFlags(
+      program
+        .command('refresh')
+        .description('refresh managed Secrets that are due: in a cluster, or Secret manifests on disk with --manifests'),
+    ),
+  )
+    .option('--manifests <dir>', 'refresh the Secret manifests in DIR that carry the cap-token-refresh/role annotation')
+    .option('--target <namespace/name>', 'a Secret to refresh in the cluster (repeatable; default: discovered from CredentialsRequests)', collect)
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--force', 'refresh every target, due or not')
+    .option('--renew-before <duration>', 'also refresh when less than this is left (for example 20m)')
+    .option('--concurrency <n>', 'CAP requests in flight at once', '4')
+    .addOption(outputOption())
+    .action(async (opts) => {
+      const { refresh } = await import('../commands/refresh.js');
+      setExitCode((await refresh(opts, ctx)).exitCode);
+    });
+
+  addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'))
+    .option('--keep', 'keep the temporary folder with the PKI and manifests')
+    .action(async (opts) => {
+      const { demo } = await import('../commands/demo.js');
+      setExitCode(await demo(opts, ctx));
+    });
+
+  return program;
+}
+
+/** Runs the CLI and maps every error to its exit code: the one place that decides how the process ends. */
+export async function runCli(argv: string[], ctx: CommandContext): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    const message = ctx.redactor.redact(errorMessage(err));
+    if (err instanceof UsageError) {
+      ctx.stderr(`error: ${message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      ctx.stderr(`error: ${message}\n`);
+      return EXIT_CONFIG;
+    }
+    ctx.stderr(`error: unexpected failure: ${message}\n`);
+    return EXIT_INTERNAL;
+  }
+}

@@ -1,0 +1,85 @@
+import { lstat, readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
+import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
+import { DEFAULT_RETRY } from '../cap/retry.js';
+import { validateCapUrl } from '../cap/url.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { CommandContext } from './context.js';
+
+/** CAP settings and client identity as flags give them; env fills what flags leave out. */
+export interface CapFlags extends IdentitySources {
+  capUrl?: string;
+  agency?: string;
+  mission?: string;
+  timeout?: string;
+}
+
+export interface CapSettings {
+  capUrl: URL;
+  agency?: string;
+  mission?: string;
+  identity: IdentitySources;
+  timeoutMs: number;
+}
+
+const ENV_IDENTITY: [keyof IdentitySources, string][] = [
+  ['cert', 'CAP_CERT_FILE'],
+  ['key', 'CAP_KEY_FILE'],
+  ['ca', 'CAP_CA_FILE'],
+  ['keyPassphraseFile', 'CAP_KEY_PASSPHRASE_FILE'],
+  ['pkcs12', 'CAP_PKCS12_FILE'],
+  ['pkcs12PassphraseFile', 'CAP_PKCS12_PASSPHRASE_FILE'],
+];
+
+/** Merges flags over env and checks them; throws UsageError/ConfigError before any network call. */
+export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSettings {
+  const env = ctx.env;
+  const identity: IdentitySources = {};
+  for (const [field, envName] of ENV_IDENTITY) {
+    const value = flags[field] ?? env[envName];
+    if (value) identity[field] = isAbsolute(value) ? value : resolve(ctx.cwd, value);
+  }
+  const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
+  const agency = flags.agency ?? env.AGENCY;
+  const mission = flags.mission ?? env.MISSION;
+  return {
+    capUrl: validateCapUrl(flags.capUrl ?? env.CAP_URL),
+    ...(agency ? { agency } : {}),
+    ...(mission ? { mission } : {}),
+    identity,
+    timeoutMs,
+  };
+}
+
+/** Reads and checks the client identity; the passphrase and key go to the redactor as they are read. */
+export function loadIdentity(settings: CapSettings, ctx: CommandContext, logger: Logger): Promise<ClientIdentity> {
+  return loadClientIdentity(settings.identity, {
+    readFile: (p) => readFile(p),
+    fileMode: async (p) => (await lstat(p).catch(() => undefined))?.mode,
+    now: ctx.now,
+    registerSecret: (v) => ctx.redactor.add(v),
+    warn: (m) => logger.warn(m),
+  });
+}
+
+export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {
+  const httpsProxy = ctx.env.HTTPS_PROXY ?? ctx.env.https_proxy;
+  const noProxy = ctx.env.NO_PROXY ?? ctx.env.no_proxy;
+  return createCapClient({
+    capUrl: settings.capUrl,
+    identity,
+    timeoutMs: settings.timeoutMs,
+    retry: { ...DEFAULT_RETRY, deadlineMs: Math.max(DEFAULT_RETRY.deadlineMs, settings.timeoutMs * 2) },
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    proxy: { ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) },
+    logger,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    random: ctx.random,
+    registerSecret: (v) => ctx.redactor.add(v),
+  });
+}

@@ -1,0 +1,69 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT_OK } from '../core/errors.js';
+import type { LogFormat, LogLevel } from '../log/logger.js';
+import { startCapSimulator } from '../sim/cap-simulator.js';
+import { createThrowawayPki } from '../sim/pki.js';
+import { renderSampleSecretManifest, SAMPLE_OPERATOR_SECRETS } from '../sim/sample-manifests.js';
+import type { CommandContext } from './context.js';
+import { refresh } from './refresh.js';
+
+export interface DemoOptions {
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+}
+
+/**
+ * Makes a throwaway PKI, starts the CAP simulator on 127.0.0.1, writes sample operator
+ * Secret manifests, and refreshes them twice through the same code path users run: the
+ * first run writes every manifest, the second finds them fresh and writes nothing.
+ */
+export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'cap-token-refresh-demo-'));
+  const pkiDir = join(dir, 'pki');
+  const manifestsDir = join(dir, 'manifests');
+  await mkdir(pkiDir, { mode: 0o700 });
+  await mkdir(manifestsDir, { mode: 0o700 });
+
+  ctx.stdout(`Demo folder: ${dir}\n\n1. A throwaway PKI (CA, CAP server certificate, client certificate) in ${pkiDir}\n`);
+  const pki = createThrowawayPki(ctx.now());
+  const files = { ca: join(pkiDir, 'ca.crt'), cert: join(pkiDir, 'client.crt'), key: join(pkiDir, 'client.key') };
+  await writeFile(files.ca, pki.ca.certPem, { mode: 0o644 });
+  await writeFile(files.cert, pki.client.certPem, { mode: 0o644 });
+  await writeFile(files.key, pki.client.keyPem, { mode: 0o600 });
+  ctx.redactor.add(pki.client.keyPem, pki.server.keyPem, pki.ca.keyPem);
+
+  const sim = await startCapSimulator({ server: pki.server, clientCaPem: pki.ca.certPem, delayMs: 50 });
+  try {
+    ctx.stdout(`2. A CAP simulator demanding client certificates at ${sim.url}/api/v1/credentials\n`);
+    for (const s of SAMPLE_OPERATOR_SECRETS) {
+      await writeFile(join(manifestsDir, `cap-${s.component}-secret.yaml`), renderSampleSecretManifest(s, `demo-${s.component}`), { mode: 0o600 });
+    }
+    ctx.stdout(`3. ${SAMPLE_OPERATOR_SECRETS.length} operator Secret manifests in ${manifestsDir}\n\n`);
+
+    const common = {
+      capUrl: sim.url,
+      agency: 'DEMO-AGENCY',
+      mission: 'DEMO-MISSION',
+      cert: files.cert,
+      key: files.key,
+      ca: files.ca,
+      manifests: manifestsDir,
+      logFormat: opts.logFormat ?? ('text' as const),
+      logLevel: opts.logLevel ?? ('warn' as const),
+    };
+    ctx.stdout(`$ cap-token-refresh refresh --manifests ${manifestsDir} --cap-url ${sim.url} --cert … --key … --ca …\n`);
+    const first = await refresh(common, ctx);
+    ctx.stdout(`\nRun it again right away: nothing is due, so nothing is written and CAP is not called.\n`);
+    const callsBefore = sim.calls.length;
+    const second = await refresh(common, ctx);
+    ctx.stdout(
+      `\nCAP calls: ${callsBefore} on the first run (one per role), ${sim.calls.length - callsBefore} on the second.\n` +
+        `The refreshed manifests are in ${manifestsDir} (mode 0600; they hold live demo credentials).\n`,
+    );
+    return first.exitCode !== EXIT_OK ? first.exitCode : second.exitCode;
+  } finally {
+    await sim.stop();
+  }
+}

@@ -1,0 +1,120 @@
+import { isMap, parseAllDocuments, Scalar, type Document } from 'yaml';
+import type { CapCredentials } from '../core/credentials.js';
+import { buildSecretStringData } from '../core/credentials.js';
+import {
+  ANNOTATION_AGENCY,
+  ANNOTATION_EXPIRATION,
+  ANNOTATION_MISSION,
+  ANNOTATION_REFRESHED_AT,
+  ANNOTATION_ROLE,
+  LABEL_MANAGED,
+  SECRET_CREDENTIAL_KEYS,
+} from '../core/names.js';
+import { formatRfc3339 } from '../core/policy.js';
+
+/** A managed Secret found in a manifest file: what the refresh needs to decide and to report. */
+export interface ManagedSecretManifest {
+  /** Index of the YAML document in the file. */
+  docIndex: number;
+  namespace: string;
+  name: string;
+  role: string;
+  agency?: string;
+  mission?: string;
+  expiration?: string;
+  refreshedAt?: string;
+}
+
+export class ManifestParseError extends Error {
+  override name = 'ManifestParseError';
+}
+
+const YAML_OUTPUT = { lineWidth: 0, minContentWidth: 0 } as const;
+
+function parseDocuments(text: string): Document.Parsed[] {
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(docs)) return [];
+  for (const doc of docs) {
+    const problem = doc.errors[0];
+    if (problem) {
+      const line = problem.linePos?.[0]?.line;
+      throw new ManifestParseError(`it is not valid YAML${line ? ` (line ${line})` : ''}: ${problem.code}`);
+    }
+  }
+  return docs;
+}
+
+function str(doc: Document, path: string[]): string | undefined {
+  const v = doc.getIn(path);
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** The Secrets in a manifest text that carry the role annotation. Throws ManifestParseError on bad YAML. */
+export function findManagedSecrets(text: string): ManagedSecretManifest[] {
+  const found: ManagedSecretManifest[] = [];
+  parseDocuments(text).forEach((doc, docIndex) => {
+    if (!isMap(doc.contents) || doc.get('kind') !== 'Secret') return;
+    const role = str(doc, ['metadata', 'annotations', ANNOTATION_ROLE]);
+    if (role === undefined) return;
+    const opt = (key: string) => str(doc, ['metadata', 'annotations', key]);
+    const agency = opt(ANNOTATION_AGENCY);
+    const mission = opt(ANNOTATION_MISSION);
+    const expiration = opt(ANNOTATION_EXPIRATION);
+    const refreshedAt = opt(ANNOTATION_REFRESHED_AT);
+    found.push({
+      docIndex,
+      namespace: str(doc, ['metadata', 'namespace']) ?? 'default',
+      name: str(doc, ['metadata', 'name']) ?? '',
+      role: role.trim(),
+      ...(agency ? { agency } : {}),
+      ...(mission ? { mission } : {}),
+      ...(expiration ? { expiration } : {}),
+      ...(refreshedAt ? { refreshedAt } : {}),
+    });
+  });
+  return found;
+}
+
+/**
+ * Writes credentials into the Secret documents at `docIndexes`: the three keys under
+ * `stringData` (removed from `data`), the expiration and refreshed-at annotations and the
+ * managed label. Comments, key order and every other key stay as they were.
+ */
+export function applyCredentialsToManifest(
+  text: string,
+  docIndexes: number[],
+  creds: CapCredentials,
+  refreshedAt: Date,
+): string {
+  const docs = parseDocuments(text);
+  for (const i of docIndexes) {
+    const doc = docs[i];
+    if (!doc) throw new ManifestParseError(`document ${i} is gone`);
+    const stringData = buildSecretStringData(creds);
+    for (const key of SECRET_CREDENTIAL_KEYS) {
+      const value = new Scalar(stringData[key]);
+      if (key === 'credentials') value.type = Scalar.BLOCK_LITERAL;
+      else value.type = Scalar.PLAIN;
+      doc.setIn(['stringData', key], value);
+      if (doc.hasIn(['data', key])) doc.deleteIn(['data', key]);
+    }
+    const data = doc.get('data');
+    if (isMap(data) && data.items.length === 0) doc.delete('data');
+    doc.setIn(['metadata', 'annotations', ANNOTATION_EXPIRATION], formatRfc3339(creds.expiration));
+    doc.setIn(['metadata', 'annotations', ANNOTATION_REFRESHED_AT], formatRfc3339(refreshedAt));
+    const managed = new Scalar('true');
+    managed.type = Scalar.QUOTE_DOUBLE;
+    doc.setIn(['metadata', 'labels', LABEL_MANAGED], managed);
+  }
+  return joinDocuments(text, docs);
+}
+
+/** Re-serialises the documents, keeping a leading `---` if the file had one. */
+function joinDocuments(original: string, docs: Document.Parsed[]): string {
+  const out = docs.map((d) => d.toString(YAML_OUTPUT));
+  const startsWithMarker = /^(\s*#.*\n)*\s*---/.test(original);
+  return out
+    .map((s, i) => (i === 0 && !startsWithMarker ? s : s.startsWith('---') ? s : `---\n${s}`))
+    .join('');
+}
+

@@ -1,0 +1,205 @@
+import {
+  ANNOTATION_ROLE,
+  CERTS_MOUNT_DIR,
+  CERTS_SECRET_KEYS,
+  LABEL_MANAGED,
+  SECRET_CREDENTIAL_KEYS,
+  TOOL_NAME,
+  TOOL_NAMESPACE,
+} from '../core/names.js';
+import type { KubernetesObject } from './render.js';
+import type { SecretRef } from './role-names.js';
+
+export const CERTS_SECRET_NAME = 'cap-certs';
+export const CREDENTIALS_REQUESTS_NAMESPACE = 'openshift-cloud-credential-operator';
+const CREDENTIALS_REQUESTS_ROLE_NAME = `${TOOL_NAME}-credentialsrequests`;
+const SECRETS_ROLE_NAME = TOOL_NAME;
+const APP_LABELS = { 'app.kubernetes.io/name': TOOL_NAME } as const;
+
+/** Visible stand-ins for what the site fills in (or passes as flags). */
+export const PLACEHOLDERS = {
+  image: 'REPLACE_WITH_IMAGE',
+  capUrl: 'REPLACE_WITH_CAP_URL',
+  agency: 'REPLACE_WITH_AGENCY',
+  mission: 'REPLACE_WITH_MISSION',
+  cert: 'REPLACE_WITH_CLIENT_CERTIFICATE_PEM',
+  key: 'REPLACE_WITH_CLIENT_KEY_PEM',
+  ca: 'REPLACE_WITH_CAP_CA_CERTIFICATES_PEM',
+} as const;
+
+export interface CronJobSettings {
+  image: string;
+  capUrl: string;
+  agency: string;
+  mission: string;
+  schedule: string;
+}
+
+export interface CertsSecretContents {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export const DEFAULT_SCHEDULE = '*/10 * * * *';
+
+export function namespaceObject(): KubernetesObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TOOL_NAMESPACE, labels: { ...APP_LABELS } } };
+}
+
+export function serviceAccountObject(): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: TOOL_NAME, namespace: TOOL_NAMESPACE, labels: { ...APP_LABELS } },
+  };
+}
+
+/** The client identity the job presents to CAP, with the keys DESIGN.md fixes. */
+export function certsSecretObject(contents: CertsSecretContents): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: CERTS_SECRET_NAME, namespace: TOOL_NAMESPACE, labels: { ...APP_LABELS } },
+    type: 'Opaque',
+    stringData: {
+      [CERTS_SECRET_KEYS.cert]: contents.cert,
+      [CERTS_SECRET_KEYS.key]: contents.key,
+      [CERTS_SECRET_KEYS.ca]: contents.ca,
+    },
+  };
+}
+
+/**
+ * A managed operator Secret before its first credentials: the three keys empty, so the
+ * refresh finds no expiration annotation and treats it as due.
+ */
+export function operatorSecretObject(ref: SecretRef, role: string): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: ref.name,
+      namespace: ref.namespace,
+      labels: { [LABEL_MANAGED]: 'true' },
+      annotations: { [ANNOTATION_ROLE]: role },
+    },
+    type: 'Opaque',
+    stringData: Object.fromEntries(SECRET_CREDENTIAL_KEYS.map((key) => [key, ''])),
+  };
+}
+
+/** Mode of the mounted certs files: owner and group read; restricted-v2 gives the pod that group (fsGroup). */
+export const CERTS_FILE_MODE = 0o440;
+
+/** The path of `defaultMode` in the CronJob, to comment its octal value. */
+export const CRONJOB_DEFAULT_MODE_PATH = ['spec', 'jobTemplate', 'spec', 'template', 'spec', 'volumes', 0, 'secret', 'defaultMode'];
+
+/** The refresh every few minutes, under OpenShift's restricted-v2 SCC (no fixed UID: the SCC assigns one). */
+export function cronJobObject(settings: CronJobSettings): KubernetesObject {
+  const file = (key: string) => `${CERTS_MOUNT_DIR}/${key}`;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: TOOL_NAME, namespace: TOOL_NAMESPACE, labels: { ...APP_LABELS } },
+    spec: {
+      schedule: settings.schedule,
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 300,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          activeDeadlineSeconds: 300,
+          backoffLimit: 1,
+          template: {
+            metadata: { labels: { ...APP_LABELS } },
+            spec: {
+              serviceAccountName: TOOL_NAME,
+              restartPolicy: 'Never',
+              securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+              containers: [
+                {
+                  name: TOOL_NAME,
+                  image: settings.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  args: ['refresh'],
+                  env: [
+                    { name: 'CAP_URL', value: settings.capUrl },
+                    { name: 'AGENCY', value: settings.agency },
+                    { name: 'MISSION', value: settings.mission },
+                    { name: 'CAP_CERT_FILE', value: file(CERTS_SECRET_KEYS.cert) },
+                    { name: 'CAP_KEY_FILE', value: file(CERTS_SECRET_KEYS.key) },
+                    { name: 'CAP_CA_FILE', value: file(CERTS_SECRET_KEYS.ca) },
+                  ],
+                  resources: {
+                    requests: { cpu: '10m', memory: '64Mi' },
+                    limits: { cpu: '200m', memory: '256Mi' },
+                  },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    capabilities: { drop: ['ALL'] },
+                    readOnlyRootFilesystem: true,
+                    runAsNonRoot: true,
+                    seccompProfile: { type: 'RuntimeDefault' },
+                  },
+                  volumeMounts: [
+                    { name: 'cap-certs', mountPath: CERTS_MOUNT_DIR, readOnly: true },
+                    { name: 'tmp', mountPath: '/tmp' },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: 'cap-certs', secret: { secretName: CERTS_SECRET_NAME, defaultMode: CERTS_FILE_MODE } },
+                { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+const toolSubject = { kind: 'ServiceAccount', name: TOOL_NAME, namespace: TOOL_NAMESPACE };
+
+function roleBindingObject(namespace: string, roleName: string): KubernetesObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: roleName, namespace, labels: { ...APP_LABELS } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
+    subjects: [{ ...toolSubject }],
+  };
+}
+
+/** Read of CredentialsRequests, for discovering the targets. */
+export function credentialsRequestsReaderRole(): KubernetesObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: CREDENTIALS_REQUESTS_ROLE_NAME, namespace: CREDENTIALS_REQUESTS_NAMESPACE, labels: { ...APP_LABELS } },
+    rules: [{ apiGroups: ['cloudcredential.openshift.io'], resources: ['credentialsrequests'], verbs: ['get', 'list'] }],
+  };
+}
+
+export function credentialsRequestsReaderRoleBinding(): KubernetesObject {
+  return roleBindingObject(CREDENTIALS_REQUESTS_NAMESPACE, CREDENTIALS_REQUESTS_ROLE_NAME);
+}
+
+/** In one namespace: get, update and patch of exactly the managed Secrets there, and recording Events. */
+export function secretsWriterRole(namespace: string, secretNames: readonly string[]): KubernetesObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: SECRETS_ROLE_NAME, namespace, labels: { ...APP_LABELS } },
+    rules: [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames].sort(), verbs: ['get', 'update', 'patch'] },
+      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ],
+  };
+}
+
+export function secretsWriterRoleBinding(namespace: string): KubernetesObject {
+  return roleBindingObject(namespace, SECRETS_ROLE_NAME);
+}
