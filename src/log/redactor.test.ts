@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+import { Redactor } from './redactor.js';
+
+describe('Redactor', () => {
+  const r = new Redactor();
+  r.add('registered-secret-value-123', 'line one of a key\nline two of a private key');
+
+  it.each([
+    ['a registered value', 'token=registered-secret-value-123 end', 'token=[REDACTED] end'],
+    ['one line of a registered multi-line value', 'x line two of a private key y', 'x [REDACTED] y'],
+    ['an access key id, keeping its last four', 'key ASIAABCDEFGHIJKL7890 used', 'key …7890 used'],
+    ['a PEM block', 'a -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- b', 'a [REDACTED PEM] b'],
+    ['an INI secret line', 'aws_secret_access_key = abc/def', 'aws_secret_access_key = [REDACTED]'],
+    ['a JSON secret field', '{"SessionToken": "abc"}', '{"SessionToken": "[REDACTED]"}'],
+    ['plain text', 'refreshed openshift-machine-api/aws-cloud-credentials', 'refreshed openshift-machine-api/aws-cloud-credentials'],
+  ])('removes %s', (_, input, output) => expect(r.redact(input)).toBe(output));
+
+  it('ignores values too short to redact safely', () => {
+    const short = new Redactor();
+    short.add('abc');
+    expect(short.redact('abc def')).toBe('abc def');
+  });
+});
+
+describe('createLogger', () => {
+  it('redacts the whole line, fields included, in both formats', () => {
+    for (const format of ['json', 'text'] as const) {
+      const lines: string[] = [];
+      const redactor = new Redactor();
+      redactor.add('planted-secret-XYZ-0001');
+      const log = createLogger({ write: (l) => lines.push(l), format, level: 'info', redactor, now: () => new Date(0) });
+      log.info('message with planted-secret-XYZ-0001', { error: 'field planted-secret-XYZ-0001' });
+      log.debug('not shown at info');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).not.toContain('planted-secret-XYZ-0001');
+      expect(lines[0]).toContain('[REDACTED]');
+      if (format === 'json') expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', time: '1970-01-01T00:00:00.000Z' });
+    }
+  });
+});
