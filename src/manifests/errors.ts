@@ -1,5 +1,6 @@
 // Errors of the manifests core and the generate command. Each carries every problem found
-// (not just the first) and an exit code in the CLI's convention (3: configuration).
+// (not just the first). A ConfigError, so the CLI maps it to EXIT_CONFIG: nothing was written.
+import { ConfigError } from '../core/errors.js';
 
 export type ManifestsErrorCode =
   | 'input-not-found'
@@ -10,14 +11,12 @@ export type ManifestsErrorCode =
   | 'invalid-role-map'
   | 'invalid-role-name'
   | 'role-collision'
-  | 'invalid-option'
+  | 'invalid-pem'
   | 'file-name-collision'
   | 'files-differ';
 
-export class ManifestsError extends Error {
+export class ManifestsError extends ConfigError {
   override name = 'ManifestsError';
-  /** Same value as EXIT_CONFIG: nothing was written, the input or options need fixing. */
-  readonly exitCode = 3;
   constructor(
     readonly code: ManifestsErrorCode,
     summary: string,

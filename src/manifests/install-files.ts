@@ -1,4 +1,4 @@
-import { parseCredentialsRequests, type AwsCredentialsRequest, type SourceText } from './credentials-requests.js';
+import { parseCredentialsRequests, type SourceText, type StatementEntry } from './credentials-requests.js';
 import { componentNames } from './component-names.js';
 import { ManifestsError } from './errors.js';
 import {
@@ -14,7 +14,6 @@ import {
 import {
   CERTS_FILE_MODE,
   certsSecretObject,
-  CREDENTIALS_REQUESTS_NAMESPACE,
   credentialsRequestsReaderRole,
   credentialsRequestsReaderRoleBinding,
   CRONJOB_DEFAULT_MODE_PATH,
@@ -103,7 +102,8 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
       file: `cap-${components.get(key) as string}-secret.yaml`,
     };
   });
-  const files = [...manifestFiles(input, secrets), ...iamFiles(requests, secrets, input.partition)];
+  const policies = requests.map((request, index) => ({ role: secrets[index]!.role, statementEntries: request.statementEntries }));
+  const files = [...manifestFiles(input, secrets), ...iamFiles(policies, secrets, input.partition)];
   assertDistinctFileNames(files);
   return { files: sortFiles(files), secrets, skipped, unusedRoleMapEntries };
 }
@@ -141,11 +141,15 @@ function secretNamesByNamespace(secrets: readonly ManagedSecret[]): Map<string, 
   return byNamespace;
 }
 
-function iamFiles(requests: readonly AwsCredentialsRequest[], secrets: readonly ManagedSecret[], partition: Partition): PlannedFile[] {
+function iamFiles(
+  policies: readonly { role: string; statementEntries: readonly StatementEntry[] }[],
+  secrets: readonly ManagedSecret[],
+  partition: Partition,
+): PlannedFile[] {
   const iam = (name: string, content: string, mode = PLAIN_MODE): PlannedFile => ({ area: 'iam', name, content, mode });
   const roles: IamRole[] = secrets.map((s) => ({ role: s.role, policyName: s.credentialsRequest, policyFile: policyFileName(s.role) }));
   return [
-    ...requests.map((request, index) => iam(policyFileName(secrets[index]!.role), renderJson(permissionPolicy(request.statementEntries)))),
+    ...policies.map(({ role, statementEntries }) => iam(policyFileName(role), renderJson(permissionPolicy(statementEntries)))),
     iam(TRUST_POLICY_FILE, renderJson(trustPolicyPlaceholder(partition))),
     iam(CREATE_ROLES_SCRIPT_FILE, createRolesScript(roles, partition), SCRIPT_MODE),
   ];
@@ -162,6 +166,3 @@ function assertDistinctFileNames(files: readonly PlannedFile[]): void {
 function sortFiles(files: readonly PlannedFile[]): PlannedFile[] {
   return [...files].sort((a, b) => a.area.localeCompare(b.area) || a.name.localeCompare(b.name));
 }
-
-/** Keeps TypeScript honest about the namespace whose Role is written twice when it also holds a managed Secret. */
-export const READER_NAMESPACE = CREDENTIALS_REQUESTS_NAMESPACE;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
+import { UsageError } from '../core/errors.js';
 import { ManifestsError } from './errors.js';
 
 /** IAM's limit on a role name, and the characters it allows. */
@@ -62,8 +63,7 @@ export function validateRoleTemplate(template: string): void {
   const fields = [...template.matchAll(/\{([^}]*)\}/g)].map((match) => match[1] ?? '');
   const unknown = fields.filter((field) => !(TEMPLATE_FIELDS as readonly string[]).includes(field));
   if (unknown.length > 0) {
-    throw new ManifestsError(
-      'invalid-option',
+    throw new UsageError(
       `--role-template ${JSON.stringify(template)} uses ${unknown.map((f) => `{${f}}`).join(', ')}; it may use {cluster}, {namespace} and {name}`,
     );
   }

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { SourceText } from '../manifests/credentials-requests.js';
+import { ManifestsError } from '../manifests/errors.js';
+import { PARTITIONS, type Partition } from '../manifests/iam.js';
+import {
+  buildInstallFiles,
+  type FileArea,
+  type InstallFilesInput,
+  type ManagedSecret,
+  type PlannedFile,
+  type SkippedDocument,
+} from '../manifests/install-files.js';
+import { DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
+import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
+
+export interface GenerateOptions {
+  /** A file, a folder (its .yaml and .yml files) or `-` for `stdinText`. */
+  credentialsRequests: string;
+  /** What standard input held, when `credentialsRequests` is `-` (the CLI reads it). */
+  stdinText?: string;
+  /** Kubernetes manifests go here. Default `manifests`. */
+  out?: string;
+  /** IAM policies and the script go here. Default: `iam` beside `out` (manifests/ → iam/), so `out` holds only Kubernetes objects. */
+  iamOut?: string;
+  /** Relative paths are resolved from here. Default: the process's working folder. */
+  cwd?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  image?: string;
+  capUrl?: string;
+  agency?: string;
+  mission?: string;
+  schedule?: string;
+  roleMap?: string;
+  roleTemplate?: string;
+  clusterName?: string;
+  partition?: Partition;
+  includeTechPreview?: boolean;
+  featureGates?: string[];
+  /** Overwrite files that exist with other content. */
+  force?: boolean;
+}
+
+export type FileStatus = 'written' | 'overwritten' | 'unchanged';
+
+export interface GeneratedFile {
+  path: string;
+  area: FileArea;
+  status: FileStatus;
+}
+
+export interface GenerateResult {
+  outDir: string;
+  iamDir: string;
+  files: GeneratedFile[];
+  /** The operator Secrets the manifests manage, with their roles. */
+  secrets: ManagedSecret[];
+  /** Documents of the input left out, and why. */
+  skipped: SkippedDocument[];
+  unusedRoleMapEntries: string[];
+  /** `cap-*.yaml` files in the out folder that this run would not write (left in place). */
+  stale: string[];
+}
+
+/**
+ * Writes the install manifests and IAM files for the CredentialsRequests. Checks every file
+ * first: if any exists with other content and `force` is not set, writes nothing and throws.
+ */
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const outDir = resolve(cwd, options.out ?? 'manifests');
+  const iamDir = options.iamOut ? resolve(cwd, options.iamOut) : join(dirname(outDir), 'iam');
+  const plan = buildInstallFiles(await readInstallInput(options, cwd));
+  const targets = plan.files.map((file) => ({ file, path: join(file.area === 'manifests' ? outDir : iamDir, file.name) }));
+  const existing = await Promise.all(targets.map((target) => readExisting(target.path)));
+  const differing = targets.filter((target, i) => existing[i] !== undefined && existing[i] !== target.file.content);
+  if (differing.length > 0 && !options.force) {
+    throw new ManifestsError(
+      'files-differ',
+      `${differing.length} file(s) already exist with other content; nothing was written. Rerun with --force to overwrite them:`,
+      differing.map((target) => target.path),
+    );
+  }
+  await mkdir(outDir, { recursive: true });
+  await mkdir(iamDir, { recursive: true });
+  const files: GeneratedFile[] = [];
+  for (const [i, { file, path }] of targets.entries()) {
+    const before = existing[i];
+    if (before === file.content) {
+      files.push({ path, area: file.area, status: 'unchanged' });
+      continue;
+    }
+    await writeFileAtomically(path, file);
+    files.push({ path, area: file.area, status: before === undefined ? 'written' : 'overwritten' });
+  }
+  const stale = await findStaleManifests(outDir, plan.files);
+  return { outDir, iamDir, files, secrets: plan.secrets, skipped: plan.skipped, unusedRoleMapEntries: plan.unusedRoleMapEntries, stale };
+}
+
+async function readInstallInput(options: GenerateOptions, cwd: string): Promise<InstallFilesInput> {
+  const partition = options.partition ?? 'aws-iso';
+  const schedule = options.schedule ?? DEFAULT_SCHEDULE;
+  validateOptions(options, partition, schedule);
+  return {
+    sources: await readCredentialsRequestSources(options, cwd),
+    features: {
+      includeTechPreview: options.includeTechPreview ?? false,
+      featureGates: (options.featureGates ?? []).map((gate) => gate.trim()).filter(Boolean),
+    },
+    roleSource: await readRoleSource(options, cwd),
+    cronJob: {
+      image: options.image ?? PLACEHOLDERS.image,
+      capUrl: options.capUrl ?? PLACEHOLDERS.capUrl,
+      agency: options.agency ?? PLACEHOLDERS.agency,
+      mission: options.mission ?? PLACEHOLDERS.mission,
+      schedule,
+    },
+    certs: await readCertsSecretContents(options, cwd),
+    partition,
+  };
+}
+
+function validateOptions(options: GenerateOptions, partition: string, schedule: string): void {
+  const problems: string[] = [];
+  if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
+  if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim())) problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
+  if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${options.capUrl}: give an https:// URL`);
+  if (options.image !== undefined && !/^\S+$/.test(options.image)) problems.push(`--image ${JSON.stringify(options.image)}: give an image reference`);
+  for (const [flag, value] of [['--agency', options.agency], ['--mission', options.mission], ['--cluster-name', options.clusterName]] as const) {
+    if (value !== undefined && value.trim() === '') problems.push(`${flag} is empty`);
+  }
+  if (options.roleMap !== undefined && options.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+async function readCredentialsRequestSources(options: GenerateOptions, cwd: string): Promise<SourceText[]> {
+  const given = options.credentialsRequests;
+  if (given === '-') {
+    if (options.stdinText === undefined) throw new ManifestsError('input-not-found', '--credentials-requests - reads standard input, but none was given');
+    return [{ source: '<stdin>', text: options.stdinText }];
+  }
+  const path = resolve(cwd, given);
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw inputNotFound(err, `--credentials-requests ${given}`, path);
+  });
+  if (!info.isDirectory()) return [{ source: given, text: await readFile(path, 'utf8') }];
+  const names = (await readdir(path)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
+  if (names.length === 0) {
+    throw new ManifestsError('input-not-found', `--credentials-requests ${given}: the folder has no .yaml or .yml files; give the folder \`oc adm release extract --credentials-requests --cloud=aws --to=DIR\` wrote`);
+  }
+  return Promise.all(names.map(async (name) => ({ source: join(given, name), text: await readFile(join(path, name), 'utf8') })));
+}
+
+async function readRoleSource(options: GenerateOptions, cwd: string): Promise<RoleSource> {
+  if (options.roleMap === undefined) {
+    return { kind: 'template', template: options.roleTemplate ?? DEFAULT_ROLE_TEMPLATE, clusterName: options.clusterName ?? DEFAULT_CLUSTER_NAME };
+  }
+  const text = await readInputFile(`--role-map ${options.roleMap}`, resolve(cwd, options.roleMap));
+  return { kind: 'map', source: options.roleMap, roles: parseRoleMap(options.roleMap, text) };
+}
+
+async function readCertsSecretContents(options: GenerateOptions, cwd: string): Promise<CertsSecretContents> {
+  const readPem = async (flag: string, file: string | undefined, placeholder: string): Promise<string> => {
+    if (file === undefined) return placeholder;
+    const text = await readInputFile(`${flag} ${file}`, resolve(cwd, file));
+    if (!text.includes('-----BEGIN ')) {
+      throw new ManifestsError('invalid-pem', `${flag} ${file} is not PEM (no "-----BEGIN" line); give the PEM file (for a PKCS#12 bundle, convert it first)`);
+    }
+    return text;
+  };
+  return {
+    cert: await readPem('--cert', options.cert, PLACEHOLDERS.cert),
+    key: await readPem('--key', options.key, PLACEHOLDERS.key),
+    ca: await readPem('--ca', options.ca, PLACEHOLDERS.ca),
+  };
+}
+
+async function readInputFile(what: string, path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw inputNotFound(err, what, path);
+  });
+}
+
+function inputNotFound(err: NodeJS.ErrnoException, what: string, path: string): Error {
+  if (err.code === 'ENOENT') return new ManifestsError('input-not-found', `${what}: no such file or folder (${path})`);
+  if (err.code === 'EACCES') return new ManifestsError('input-not-found', `${what}: permission denied (${path})`);
+  return err;
+}
+
+async function readExisting(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** A temporary file in the same folder, then a rename: readers see the old file or the new one, never a part. */
+async function writeFileAtomically(path: string, file: PlannedFile): Promise<void> {
+  const temporary = join(dirname(path), `.${file.name}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', file.mode);
+  try {
+    await handle.writeFile(file.content);
+    await handle.sync();
+    await handle.close();
+    await chmod(temporary, file.mode);
+    await rename(temporary, path);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function findStaleManifests(outDir: string, planned: readonly PlannedFile[]): Promise<string[]> {
+  const plannedNames = new Set(planned.filter((f) => f.area === 'manifests').map((f) => f.name));
+  const names = await readdir(outDir);
+  return names.filter((name) => /^cap-.*\.ya?ml$/.test(name) && !plannedNames.has(name)).sort().map((name) => join(outDir, name));
+}
