@@ -62,6 +62,32 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       setExitCode(await demo(opts, ctx));
     });
 
+  program
+    .command('generate')
+    .description('write the install manifests and IAM policies from the release\'s AWS CredentialsRequests')
+    .requiredOption('--credentials-requests <path>', 'file, folder of .yaml/.yml files, or - for standard input (as `oc adm release extract --credentials-requests --cloud=aws` writes)')
+    .option('--out <dir>', 'folder for the Kubernetes manifests', 'manifests')
+    .option('--iam-out <dir>', 'folder for the IAM policies and create-roles.sh (default: iam/ beside --out)')
+    .option('--cert <file>', 'client certificate, PEM, for the certs Secret (default: a placeholder)')
+    .option('--key <file>', 'client private key, PEM, for the certs Secret (default: a placeholder)')
+    .option('--ca <file>', "CA bundle of CAP's server certificate, PEM, for the certs Secret (default: a placeholder)")
+    .option('--image <ref>', 'image of the CronJob (default: a placeholder)')
+    .option('--cap-url <url>', 'CAP_URL of the CronJob (default: a placeholder)')
+    .option('--agency <agency>', 'AGENCY of the CronJob (default: a placeholder)')
+    .option('--mission <mission>', 'MISSION of the CronJob (default: a placeholder)')
+    .option('--schedule <cron>', 'schedule of the CronJob', '*/10 * * * *')
+    .option('--role-map <file>', 'YAML of "namespace/name: role" lines, one per Secret')
+    .option('--role-template <template>', 'role name over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
+    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')
+    .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
+    .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
+    .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)
+    .option('--force', 'overwrite files that exist with other content')
+    .action(async (opts) => {
+      const { generateCommand } = await import('../commands/generate.js');
+      setExitCode(await generateCommand(opts, ctx));
+    });
+
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
@@ -14,6 +14,7 @@ import {
   type SkippedDocument,
 } from '../manifests/install-files.js';
 import { DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
+import type { CommandContext } from './context.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 
 export interface GenerateOptions {
@@ -229,4 +230,33 @@ async function findStaleManifests(outDir: string, planned: readonly PlannedFile[
   const plannedNames = new Set(planned.filter((f) => f.area === 'manifests').map((f) => f.name));
   const names = await readdir(outDir);
   return names.filter((name) => /^cap-.*\.ya?ml$/.test(name) && !plannedNames.has(name)).sort().map((name) => join(outDir, name));
+}
+
+/** The flags of `cap-token-refresh generate` as commander hands them over. */
+export type GenerateFlags = Omit<GenerateOptions, 'cwd' | 'stdinText' | 'featureGates'> & { featureGates?: string[] | string };
+
+/** `cap-token-refresh generate`: runs generate from the CLI and prints what it did. */
+export async function generateCommand(flags: GenerateFlags, ctx: CommandContext): Promise<number> {
+  const featureGates = [flags.featureGates ?? []].flat().flatMap((value) => value.split(','));
+  const stdinText = flags.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
+  const result = await generate({ ...flags, featureGates, cwd: ctx.cwd, ...(stdinText === undefined ? {} : { stdinText }) });
+  ctx.stdout(renderGenerateSummary(result, ctx.cwd));
+  return 0;
+}
+
+/** What generate did, for a person: the Secrets and their roles, what was skipped and why, the files. */
+export function renderGenerateSummary(result: GenerateResult, cwd: string): string {
+  const show = (path: string) => relative(cwd, path) || '.';
+  const lines = [`${result.secrets.length} AWS CredentialsRequest(s) kept:`];
+  for (const s of result.secrets) lines.push(`  ${s.namespace}/${s.name}  role ${s.role}  ${s.file}`);
+  if (result.skipped.length > 0) {
+    lines.push(`${result.skipped.length} document(s) skipped:`);
+    for (const s of result.skipped) lines.push(`  ${s.name} (${s.source}): ${s.reason}`);
+  }
+  const count = (status: FileStatus) => result.files.filter((f) => f.status === status).length;
+  lines.push(`Files in ${show(result.outDir)}/ and ${show(result.iamDir)}/: ${count('written')} written, ${count('overwritten')} overwritten, ${count('unchanged')} unchanged.`);
+  if (result.stale.length > 0) lines.push(`Not written by this run, left in place: ${result.stale.map(show).join(', ')}`);
+  if (result.unusedRoleMapEntries.length > 0) lines.push(`Role map entries for no request: ${result.unusedRoleMapEntries.join(', ')}`);
+  lines.push(`Next: fill in ${show(join(result.iamDir, 'trust-policy.json'))} and run ${show(join(result.iamDir, 'create-roles.sh'))}; then seed the Secrets (cap-token-refresh fill) and copy ${show(result.outDir)}/ into the installer's manifests folder.`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,65 @@
+// The built command (`npm run build` first), run as a user would.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, runCli } from './support/run-cli.js';
+
+const ocExtractDir = join(FIXTURES, 'oc-extract-aws');
+const temporaryDirs: string[] = [];
+async function makeTempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cap-generate-cli-'));
+  temporaryDirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(temporaryDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('cap-token-refresh generate', () => {
+  it('writes manifests/ and iam/ from a folder and says what it kept and skipped', async () => {
+    const dir = await makeTempDir();
+    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--cluster-name', 'prod'], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('6 AWS CredentialsRequest(s) kept:');
+    expect(run.stdout).toContain('  openshift-machine-api/aws-cloud-credentials  role prod-openshift-machine-api-aws-cloud-credentials  cap-machine-api-secret.yaml\n');
+    expect(run.stdout).toContain('openshift-cluster-api-aws (');
+    expect(run.stdout).toContain('Files in manifests/ and iam/: 32 written, 0 overwritten, 0 unchanged.');
+    expect((await readdir(join(dir, 'manifests'))).length).toBe(24);
+    expect((await readdir(join(dir, 'iam'))).length).toBe(8);
+  });
+
+  it('reads - from standard input and takes --feature-gates as a comma list', async () => {
+    const dir = await makeTempDir();
+    const input = await readFile(join(FIXTURES, 'credentials-requests', 'cluster-api.yaml'), 'utf8');
+    const run = await runCli(['generate', '--credentials-requests', '-', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS', '--partition', 'aws-iso-b'], { cwd: dir, input });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('openshift-cluster-api/capa-manager-bootstrap-credentials');
+    expect(await readFile(join(dir, 'iam', 'create-roles.sh'), 'utf8')).toContain('us-isob-east-1');
+  });
+
+  it('exits 3 and writes nothing when a file differs, 0 with --force', async () => {
+    const dir = await makeTempDir();
+    expect((await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
+    await writeFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'edited\n');
+    const refused = await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('Rerun with --force');
+    expect(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8')).toBe('edited\n');
+    const forced = await runCli(['generate', '--credentials-requests', ocExtractDir, '--force'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('0 written, 1 overwritten, 31 unchanged');
+  });
+
+  it.each([
+    [['generate'], 2, "required option '--credentials-requests <path>' not specified"],
+    [['generate', '--credentials-requests', ocExtractDir, '--partition', 'aws'], 2, "argument 'aws' is invalid"],
+    [['generate', '--credentials-requests', ocExtractDir, '--cap-url', 'http://cap.example'], 2, '--cap-url http://cap.example: give an https:// URL'],
+    [['generate', '--credentials-requests', 'missing'], 3, '--credentials-requests missing: no such file or folder'],
+  ])('%j exits %i', async (args, code, message) => {
+    const run = await runCli(args, { cwd: await makeTempDir() });
+    expect(run.code).toBe(code);
+    expect(run.stderr).toContain(message);
+  });
+});
