@@ -63,6 +63,16 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     });
 
   program
+    .command('fill')
+    .description('write one CAP response from standard input into every managed Secret manifest (and, with --profile, the AWS credentials file)')
+    .option('--manifests <dir>', 'folder of Secret manifests to fill', 'manifests')
+    .option('--profile <name>', 'also set this profile in the AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials)')
+    .action(async (opts) => {
+      const { fill } = await import('../commands/fill.js');
+      setExitCode(await fill(opts, ctx));
+    });
+
+  program
     .command('generate')
     .description('write the install manifests and IAM policies from the release\'s AWS CredentialsRequests')
     .requiredOption('--credentials-requests <path>', 'file, folder of .yaml/.yml files, or - for standard input (as `oc adm release extract --credentials-requests --cloud=aws` writes)')

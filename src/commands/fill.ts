@@ -1,0 +1,92 @@
+import { basename, resolve } from 'node:path';
+import { CredentialsFileError, checkProfileName } from '../aws/credentials-file.js';
+import { prepareProfileUpdate, resolveSharedCredentialsFile, type PendingProfileUpdate } from '../aws/shared-credentials-file.js';
+import { parseCapResponse } from '../core/cap-response.js';
+import { maskAccessKeyId, type CapCredentials } from '../core/credentials.js';
+import { formatDuration } from '../core/duration.js';
+import { CapResponseError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
+import { formatRfc3339 } from '../core/policy.js';
+import { renderColumns } from '../core/report.js';
+import { createManifestStore, loadManifestTargets } from '../disk/manifest-store.js';
+import type { CommandContext } from './context.js';
+
+export interface FillOptions {
+  /** Folder of Secret manifests; default `manifests` under cwd. */
+  manifests?: string;
+  /** Also write the credentials into this profile of the AWS shared credentials file. */
+  profile?: string;
+}
+
+/**
+ * `cap-token-refresh fill`: one CAP response from standard input into every managed Secret
+ * manifest of a folder (as the refresh writes them) and, with --profile, into the AWS shared
+ * credentials file. The input is checked, and every file read, before anything is written:
+ * bad input changes nothing.
+ */
+export async function fill(opts: FillOptions, ctx: CommandContext): Promise<number> {
+  if (opts.profile !== undefined) {
+    const problem = checkProfileName(opts.profile);
+    if (problem) throw new UsageError(`--profile: ${problem}`);
+  }
+  const dir = resolve(ctx.cwd, opts.manifests ?? 'manifests');
+  const targets = await loadManifestTargets(dir);
+  if (targets.length === 0 && opts.profile === undefined) {
+    throw new ConfigError(`no Secret manifest in ${dir} carries the annotation cap-token-refresh/role; nothing was written (run cap-token-refresh generate first, or give --manifests DIR)`);
+  }
+  const credentialsFile = opts.profile !== undefined ? resolveSharedCredentialsFile(ctx.env, ctx.cwd) : undefined;
+
+  let creds: CapCredentials;
+  try {
+    creds = parseCapResponse(await ctx.readStdin(), ctx.now());
+  } catch (err) {
+    if (!(err instanceof CapResponseError)) throw err;
+    ctx.stderr(`error: standard input: ${err.message}; nothing was changed\n`);
+    return EXIT_TARGETS_FAILED;
+  }
+  ctx.redactor.add(creds.accessKeyId, creds.secretAccessKey, creds.sessionToken);
+
+  let pending: PendingProfileUpdate | undefined;
+  if (opts.profile !== undefined && credentialsFile !== undefined) {
+    try {
+      pending = await prepareProfileUpdate(credentialsFile, opts.profile, creds);
+    } catch (err) {
+      if (!(err instanceof CredentialsFileError)) throw err;
+      ctx.stderr(`error: ${err.message}; nothing was changed\n`);
+      return EXIT_TARGETS_FAILED;
+    }
+  }
+
+  // Everything is checked: write the manifests the way the refresh does, then the profile.
+  const now = ctx.now();
+  const writable = targets.filter((t) => !t.problem);
+  const outcomes = await createManifestStore().write(writable, creds, now);
+  const failures: string[] = targets.filter((t) => t.problem).map((t) => t.problem!);
+  const written: string[][] = [];
+  writable.forEach((t, i) => {
+    const o = outcomes[i]!;
+    if (o.ok) written.push([`  ${t.namespace}/${t.name}`, basename(t.file)]);
+    else failures.push(`${t.namespace}/${t.name}: ${o.error}`);
+  });
+  let profileLine: string | undefined;
+  if (pending) {
+    try {
+      await pending.write();
+      profileLine = `${pending.created ? 'Created' : 'Updated'} profile ${opts.profile} in ${pending.file}`;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      failures.push(`the AWS credentials file ${pending.file} could not be written (${code}); it was left as it was`);
+    }
+  }
+
+  const expiry = `${formatRfc3339(creds.expiration)} (in ${formatDuration(creds.expiration.getTime() - now.getTime())})`;
+  const lines = [`Credentials for access key ${maskAccessKeyId(creds.accessKeyId)}, expiring ${expiry}.`];
+  lines.push(written.length > 0 ? `Wrote ${written.length} Secret manifest(s) in ${dir}:` : `Wrote no Secret manifest in ${dir}.`);
+  if (written.length > 0) lines.push(...renderColumns(written));
+  if (profileLine) lines.push(profileLine);
+  ctx.stdout(ctx.redactor.redact(`${lines.join('\n')}\n`));
+  if (failures.length > 0) {
+    ctx.stderr(ctx.redactor.redact(`${failures.map((f) => `error: ${f}`).join('\n')}\n`));
+    return EXIT_TARGETS_FAILED;
+  }
+  return EXIT_OK;
+}
