@@ -1,4 +1,4 @@
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { parseCapResponse } from '../core/cap-response.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
@@ -40,8 +40,24 @@ export function createCapClient(opts: CapClientOptions): CapClient {
     // Never switched off: the server certificate and its hostname are always verified.
     rejectUnauthorized: true,
   };
+  // undici reports a TLS alert that arrives after the handshake (TLS 1.3) as "other side
+  // closed"; the connector remembers alerts per local port so the failure can say what it was.
+  const tlsAlerts = new Map<number, Error>();
+  const baseConnect = buildConnector(tls);
+  const connect: buildConnector.connector = (options, callback) =>
+    baseConnect(options, (err, socket) => {
+      if (socket) {
+        const port = socket.localPort;
+        socket.on('error', (e: NodeJS.ErrnoException) => {
+          if (port !== undefined && /ALERT/.test(e.code ?? '')) tlsAlerts.set(port, e);
+        });
+        socket.on('close', () => setTimeout(() => port !== undefined && tlsAlerts.delete(port), 1000).unref());
+      }
+      // undici's callback types require both arguments; pass them as they came.
+      (callback as (e: Error | null, s: typeof socket) => void)(err, socket);
+    });
   const dispatcher: Dispatcher = new EnvHttpProxyAgent({
-    connect: tls,
+    connect,
     requestTls: tls,
     httpsProxy: opts.proxy?.httpsProxy ?? '',
     httpProxy: '',
@@ -61,7 +77,9 @@ export function createCapClient(opts: CapClientOptions): CapClient {
         bodyTimeout: opts.timeoutMs,
       });
     } catch (err) {
-      throw classifyNetworkError(err, where, query.role, opts.timeoutMs);
+      const port = (err as { socket?: { localPort?: number } }).socket?.localPort;
+      const alert = port !== undefined ? tlsAlerts.get(port) : undefined;
+      throw classifyNetworkError(alert ?? err, where, query.role, opts.timeoutMs);
     }
     let body: Buffer;
     try {

@@ -12,12 +12,12 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
   const message = e.message ?? '';
   const at = `${where} (role ${role})`;
 
-  if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
-    return new CapError('timeout', `CAP did not answer within ${Math.round(timeoutMs / 1000)}s at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
-  }
   const proxy = /Proxy response \((\d+)\)/.exec(message);
   if (proxy || /proxy/i.test(message)) {
     return new CapError('proxy-refused', `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`);
+  }
+  if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
+    return new CapError('timeout', `CAP did not answer within ${Math.round(timeoutMs / 1000)}s at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new CapError('hostname-mismatch', `the CAP server certificate does not name the host in CAP_URL ${at}; use the host name the certificate was issued for`);
@@ -37,6 +37,9 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new CapError('connection', `the CAP host in ${where} could not be resolved (${code}); check CAP_URL and DNS`, { retryable: code === 'EAI_AGAIN' });
+  }
+  if (code === 'UND_ERR_SOCKET' && /other side closed/.test(message)) {
+    return new CapError('connection', `CAP closed the connection without answering ${at}; if this persists, CAP may not accept the client certificate (check --cert/--key or --pkcs12) or CAP is restarting`, { retryable: true });
   }
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) {
     return new CapError('connection', `the connection to CAP failed (${code}) ${at}; check that CAP is reachable from here`, { retryable: true });

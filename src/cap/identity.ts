@@ -83,16 +83,15 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
   deps.registerSecret(keyPem);
   await warnIfReadableByOthers(src.key, '--key', deps);
   const passphrase = src.keyPassphraseFile ? await readPassphrase(src.keyPassphraseFile, '--key-passphrase-file', deps) : undefined;
+  const encrypted = /ENCRYPTED/.test(keyPem);
+  if (encrypted && passphrase === undefined) {
+    throw new ConfigError(`the key ${src.key} is encrypted; give its passphrase with --key-passphrase-file (CAP_KEY_PASSPHRASE_FILE)`);
+  }
   try {
     return { certPem, key: createPrivateKey(passphrase === undefined ? { key: keyPem } : { key: keyPem, passphrase }) };
   } catch (err) {
-    const msg = errorMessage(err);
-    if (/passphrase|decrypt|bad decrypt/i.test(msg)) {
-      throw new ConfigError(
-        passphrase === undefined
-          ? `the key ${src.key} is encrypted; give its passphrase with --key-passphrase-file (CAP_KEY_PASSPHRASE_FILE)`
-          : `the passphrase in ${src.keyPassphraseFile} does not decrypt the key ${src.key}`,
-      );
+    if (encrypted || /passphrase|decrypt/i.test(errorMessage(err))) {
+      throw new ConfigError(`the passphrase in ${src.keyPassphraseFile} does not decrypt the key ${src.key}`);
     }
     throw new ConfigError(`the key ${src.key} is not a PEM private key`);
   }

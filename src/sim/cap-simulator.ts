@@ -25,7 +25,7 @@ export interface CapSimulatorOptions {
   /** Answer for roles without a behaviour. */
   defaultBehaviour?: RoleBehaviour;
   /** nginx style: let the handshake through without a trusted certificate and answer 400 HTML. */
-  badCertificateAs?: 'tls-alert' | 'http-400';
+  badCertificateAs?: 'close' | 'http-400';
   now?: () => Date;
   port?: number;
 }
