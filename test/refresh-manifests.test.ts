@@ -35,17 +35,18 @@ afterAll(async () => {
 });
 
 describe('refresh --manifests with each kind of client identity', () => {
-  it.each([
+  type How = { key?: 'encryptedKey'; passphrase?: 'keyPassphrase'; p12?: boolean };
+  it.each<[string, How]>([
     ['PEM certificate and key', {}],
     ['an encrypted PEM key and its passphrase file', { key: 'encryptedKey', passphrase: 'keyPassphrase' }],
     ['a PKCS#12 bundle and its passphrase file', { p12: true }],
-  ])('%s', async (_, how: { key?: 'encryptedKey'; passphrase?: 'keyPassphrase'; p12?: boolean }) => {
+  ])('%s', async (_, how) => {
     const dir = await makeManifestDir(THREE);
     const callsBefore = cap.sim.calls.length;
     const identity = how.p12
       ? ['--pkcs12', cap.files.p12, '--pkcs12-passphrase-file', cap.files.p12Passphrase]
       : ['--cert', cap.files.cert, '--key', cap.files[how.key ?? 'key'], ...(how.passphrase ? ['--key-passphrase-file', cap.files[how.passphrase]] : [])];
-    const env = how.p12 || how.key ? { CAP_CERT_FILE: '', CAP_KEY_FILE: '' } : {};
+    const env: Record<string, string> = how.p12 || how.key ? { CAP_CERT_FILE: '', CAP_KEY_FILE: '' } : {};
     const r = await run(['refresh', '--manifests', dir, ...identity, '--output', 'json'], env);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
