@@ -5,7 +5,7 @@ import { EXIT_OK } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { startCapSimulator } from '../sim/cap-simulator.js';
 import { createThrowawayPki } from '../sim/pki.js';
-import { renderSampleSecretManifest, SAMPLE_OPERATOR_SECRETS } from '../sim/sample-manifests.js';
+import { renderSampleManifests } from '../sim/sample-manifests.js';
 import type { CommandContext } from './context.js';
 import { refresh } from './refresh.js';
 
@@ -37,10 +37,9 @@ export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<numb
   const sim = await startCapSimulator({ server: pki.server, clientCaPem: pki.ca.certPem, delayMs: 50 });
   try {
     ctx.stdout(`2. A CAP simulator demanding client certificates at ${sim.url}/api/v1/credentials\n`);
-    for (const s of SAMPLE_OPERATOR_SECRETS) {
-      await writeFile(join(manifestsDir, `cap-${s.component}-secret.yaml`), renderSampleSecretManifest(s, `demo-${s.component}`), { mode: 0o600 });
-    }
-    ctx.stdout(`3. ${SAMPLE_OPERATOR_SECRETS.length} operator Secret manifests in ${manifestsDir}\n\n`);
+    const samples = renderSampleManifests('demo');
+    for (const s of samples) await writeFile(join(manifestsDir, s.file), s.text, { mode: 0o600 });
+    ctx.stdout(`3. ${samples.length} operator Secret manifests, as \`generate\` writes them, in ${manifestsDir}\n\n`);
 
     const common = {
       capUrl: sim.url,

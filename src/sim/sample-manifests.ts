@@ -1,33 +1,35 @@
-import { ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
+import { componentNames } from '../manifests/component-names.js';
+import { operatorSecretObject } from '../manifests/kubernetes-objects.js';
+import { renderKubernetesYaml } from '../manifests/render.js';
+import { renderRoleName, secretKey, type SecretRef } from '../manifests/role-names.js';
 
-/** The operator Secrets of a default OpenShift install on AWS, for the demo. */
-export const SAMPLE_OPERATOR_SECRETS = [
-  { component: 'machine-api', namespace: 'openshift-machine-api', name: 'aws-cloud-credentials' },
-  { component: 'image-registry', namespace: 'openshift-image-registry', name: 'installer-cloud-credentials' },
-  { component: 'ingress', namespace: 'openshift-ingress-operator', name: 'cloud-credentials' },
-  { component: 'ebs-csi-driver', namespace: 'openshift-cluster-csi-drivers', name: 'ebs-cloud-credentials' },
-  { component: 'cloud-network-config-controller', namespace: 'openshift-cloud-network-config-controller', name: 'cloud-credentials' },
-  { component: 'cloud-credential-operator-iam-ro', namespace: 'openshift-cloud-credential-operator', name: 'cloud-credential-operator-iam-ro-creds' },
-] as const;
+/** The Secrets named by the AWS CredentialsRequests of a default OpenShift install (see manifests/). */
+const DEFAULT_INSTALL_SECRETS: readonly SecretRef[] = [
+  { namespace: 'openshift-machine-api', name: 'aws-cloud-credentials' },
+  { namespace: 'openshift-image-registry', name: 'installer-cloud-credentials' },
+  { namespace: 'openshift-ingress-operator', name: 'cloud-credentials' },
+  { namespace: 'openshift-cluster-csi-drivers', name: 'ebs-cloud-credentials' },
+  { namespace: 'openshift-cloud-network-config-controller', name: 'cloud-credentials' },
+  { namespace: 'openshift-cloud-credential-operator', name: 'cloud-credential-operator-iam-ro-creds' },
+];
 
-/** A Secret manifest as an administrator would commit it: a comment, the role annotation, empty keys. */
-export function renderSampleSecretManifest(s: { component: string; namespace: string; name: string }, role: string): string {
-  return [
-    `# Credentials for ${s.component}; cap-token-refresh keeps them fresh.`,
-    'apiVersion: v1',
-    'kind: Secret',
-    'metadata:',
-    `  name: ${s.name}`,
-    `  namespace: ${s.namespace}`,
-    '  annotations:',
-    `    ${ANNOTATION_ROLE}: ${role}`,
-    '  labels:',
-    `    ${LABEL_MANAGED}: "true"`,
-    'type: Opaque',
-    'stringData:',
-    '  aws_access_key_id: ""',
-    '  aws_secret_access_key: ""',
-    '  credentials: ""',
-    '',
-  ].join('\n');
+const COMPONENTS = componentNames(DEFAULT_INSTALL_SECRETS);
+
+/** Each sample Secret with the `<component>` of its `cap-<component>-secret.yaml`, as `generate` names it. */
+export const SAMPLE_OPERATOR_SECRETS: readonly (SecretRef & { component: string })[] = DEFAULT_INSTALL_SECRETS.map((ref) => ({
+  ...ref,
+  component: COMPONENTS.get(secretKey(ref))!,
+}));
+
+/** A Secret manifest rendered exactly as `generate` renders it. */
+export function renderSampleSecretManifest(ref: SecretRef, role: string): string {
+  return renderKubernetesYaml(operatorSecretObject(ref, role));
+}
+
+/** File name, text and role of each sample Secret manifest, roles from the default template. */
+export function renderSampleManifests(clusterName: string): { file: string; text: string; role: string }[] {
+  return SAMPLE_OPERATOR_SECRETS.map((s) => {
+    const role = renderRoleName('{cluster}-{namespace}-{name}', clusterName, s);
+    return { file: `cap-${s.component}-secret.yaml`, text: renderSampleSecretManifest(s, role), role };
+  });
 }
