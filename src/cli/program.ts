@@ -98,6 +98,21 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       setExitCode(await generateCommand(opts, ctx));
     });
 
+  addLogFlags(
+    addCapFlags(
+      program
+        .command('credential-process')
+        .description('print AWS credential_process JSON (Version 1) for a role, cached in the user cache folder until shortly before expiry'),
+    ),
+  )
+    .requiredOption('--role <role>', 'IAM role CAP should issue credentials for')
+    .option('--min-remaining <duration>', 'reuse cached credentials only while at least this is left', '5m')
+    .option('--no-cache', 'always ask CAP and store nothing')
+    .action(async (opts) => {
+      const { credentialProcess } = await import('../commands/credential-process.js');
+      setExitCode(await credentialProcess(opts, ctx));
+    });
+
   return program;
 }
 

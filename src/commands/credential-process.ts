@@ -1,0 +1,83 @@
+import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
+import { renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
+import { buildCredentialsUrl, describeUrl } from '../cap/url.js';
+import type { CapCredentials } from '../core/credentials.js';
+import { parseDuration } from '../core/duration.js';
+import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
+import type { LogFormat, LogLevel } from '../log/logger.js';
+import { buildCapClient, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
+import { loggerFor, type CommandContext } from './context.js';
+
+export interface CredentialProcessOptions extends CapFlags {
+  role: string;
+  /** Reuse cached credentials only while at least this much is left (default 5m). */
+  minRemaining?: string;
+  /** false with --no-cache: always ask CAP, and store nothing. */
+  cache?: boolean;
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+}
+
+export const DEFAULT_MIN_REMAINING = '5m';
+
+/**
+ * `cap-token-refresh credential-process --role ROLE`: the AWS credential_process JSON on
+ * stdout. Cached per (CAP URL, agency, mission, role) in the user's cache folder, so a
+ * loop of `aws` commands makes one CAP call; a cache hit reads no key and opens no
+ * connection. Settings are checked first, so a configuration error is one even on a hit.
+ */
+export async function credentialProcess(opts: CredentialProcessOptions, ctx: CommandContext): Promise<number> {
+  const logger = loggerFor(ctx, opts);
+  const role = opts.role?.trim();
+  if (!role) throw new UsageError('--role is empty; give the IAM role CAP should issue credentials for');
+  const minRemainingMs = parseDuration(opts.minRemaining ?? DEFAULT_MIN_REMAINING);
+  if (minRemainingMs === undefined) throw new UsageError(`--min-remaining ${opts.minRemaining} is not a duration; use for example 5m or 90s`);
+  const settings = resolveCapSettings(opts, ctx);
+  const { agency, mission } = settings;
+  if (!agency || !mission) {
+    const missing = [!agency && 'an agency (AGENCY or --agency)', !mission && 'a mission (MISSION or --mission)'].filter(Boolean);
+    throw new ConfigError(`credential-process needs ${missing.join(' and ')}`);
+  }
+  const id = settings.identity;
+  if (!id.cert && !id.key && !id.pkcs12) {
+    throw new ConfigError('no client certificate: give --cert and --key (or CAP_CERT_FILE and CAP_KEY_FILE), or --pkcs12 (CAP_PKCS12_FILE)');
+  }
+
+  const key: CacheKey = { capUrl: describeUrl(buildCredentialsUrl(settings.capUrl, { agency, mission, role })), agency, mission, role };
+  const cacheDir = opts.cache === false ? undefined : resolveCacheDir(ctx.env);
+  if (cacheDir) {
+    const hit = await readCachedCredentials(cacheDir, key, ctx.now(), minRemainingMs);
+    if (hit.usable) {
+      ctx.redactor.add(hit.creds.accessKeyId, hit.creds.secretAccessKey, hit.creds.sessionToken);
+      logger.debug('credentials served from the cache', { role, expiration: hit.creds.expiration.toISOString() });
+      ctx.stdout(renderProcessCredentials(hit.creds));
+      return EXIT_OK;
+    }
+    logger.debug('no usable cached credentials; asking CAP', { role, why: hit.why });
+  } else if (opts.cache !== false) {
+    logger.warn('neither XDG_CACHE_HOME nor HOME is set, so credentials are not cached; every call asks CAP');
+  }
+
+  const identity = await loadIdentity(settings, ctx, logger);
+  const cap = buildCapClient(settings, identity, ctx, logger);
+  let creds: CapCredentials;
+  try {
+    creds = await cap.fetchCredentials({ agency, mission, role });
+  } catch (err) {
+    if (!(err instanceof CapError)) throw err;
+    ctx.stderr(`error: ${ctx.redactor.redact(err.message)}\n`);
+    return EXIT_TARGETS_FAILED;
+  } finally {
+    await cap.close();
+  }
+
+  if (cacheDir) {
+    try {
+      await writeCachedCredentials(cacheDir, key, creds);
+    } catch (err) {
+      logger.warn(`could not write the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the next call will ask CAP again`);
+    }
+  }
+  ctx.stdout(renderProcessCredentials(creds));
+  return EXIT_OK;
+}
