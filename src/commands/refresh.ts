@@ -48,7 +48,8 @@ export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promis
   } finally {
     await cap.close();
   }
-  ctx.stdout(opts.output === 'json' ? renderReportJson(report) : renderReportTable(report, ctx.now()));
+  // Reports carry no secret by construction; the redactor is the second line of defence.
+  ctx.stdout(ctx.redactor.redact(opts.output === 'json' ? renderReportJson(report) : renderReportTable(report, ctx.now())));
   return { exitCode: reportSucceeded(report) ? EXIT_OK : EXIT_TARGETS_FAILED, report };
 }
 
