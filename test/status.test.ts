@@ -1,0 +1,169 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { runCli, type CliResult } from './support/run-cli.js';
+
+const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Secret values planted in every manifest: status must never print them. */
+const PLANTED = { accessKeyId: 'ASIAPLANTEDKEY7777', secret: 'planted-secret-access-key-value', token: 'FwoGplanted-session-token-value' };
+
+function secret(name: string, opts: { role?: string; managed?: boolean; expiration?: string; refreshedAt?: string }): string {
+  const annotations = [
+    ...(opts.role !== undefined ? [`    cap-token-refresh/role: "${opts.role}"`] : []),
+    ...(opts.expiration ? [`    cap-token-refresh/expiration: ${opts.expiration}`] : []),
+    ...(opts.refreshedAt ? [`    cap-token-refresh/refreshed-at: ${opts.refreshedAt}`] : []),
+  ];
+  return [
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: openshift-test',
+    ...(annotations.length ? ['  annotations:', ...annotations] : []),
+    ...(opts.managed !== false ? ['  labels:', '    cap-token-refresh/managed: "true"'] : []),
+    'stringData:',
+    `  aws_access_key_id: ${PLANTED.accessKeyId}`,
+    `  aws_secret_access_key: ${PLANTED.secret}`,
+    '  credentials: |',
+    '    [default]',
+    `    aws_access_key_id = ${PLANTED.accessKeyId}`,
+    `    aws_secret_access_key = ${PLANTED.secret}`,
+    `    aws_session_token = ${PLANTED.token}`,
+    '',
+  ].join('\n');
+}
+
+const TARGETS = {
+  ok: () => secret('fresh', { role: 'role-ok', refreshedAt: at(-10), expiration: at(50) }),
+  due: () => secret('due', { role: 'role-due', refreshedAt: at(-50), expiration: at(10) }),
+  never: () => secret('never', { role: 'role-never' }),
+  expired: () => secret('expired', { role: 'role-expired', refreshedAt: at(-70), expiration: at(-10) }),
+  noRole: () => secret('no-role', {}),
+  emptyRole: () => secret('empty-role', { role: '', refreshedAt: at(-10), expiration: at(50) }),
+  broken: () => 'kind: Secret\nmetadata: [unclosed\n',
+  unlabelled: () => secret('plain', { managed: false }),
+};
+
+let cap: CapFixture;
+let root: string;
+let n = 0;
+beforeAll(async () => {
+  cap = await startCapFixture();
+  root = await mkdtemp(join(tmpdir(), 'ctr-status-'));
+});
+afterAll(async () => {
+  await cap?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function manifests(kinds: (keyof typeof TARGETS)[]): Promise<string> {
+  const dir = join(root, `m${n++}`);
+  await mkdir(dir);
+  for (const k of kinds) await writeFile(join(dir, `${k}.yaml`), TARGETS[k]());
+  return dir;
+}
+
+function expectNoSecrets(r: CliResult) {
+  for (const s of [PLANTED.accessKeyId, PLANTED.secret, PLANTED.token, KEY_PASSPHRASE, P12_PASSPHRASE]) {
+    expect(r.stdout).not.toContain(s);
+    expect(r.stderr).not.toContain(s);
+  }
+  for (const i of cap.sim.issued) for (const s of [i.accessKeyId, i.secretAccessKey, i.sessionToken]) expect(r.stdout + r.stderr).not.toContain(s);
+}
+
+const status = (args: string[], env: Record<string, string> = {}) => runCli(['status', ...args], { env });
+
+describe('cap-token-refresh status --manifests', () => {
+  it.each<[string, (keyof typeof TARGETS)[], number]>([
+    ['fresh targets', ['ok', 'unlabelled'], 0],
+    ['fresh and due targets', ['ok', 'due', 'never'], 0],
+    ['an expired target', ['ok', 'expired'], 1],
+    ['a managed Secret without a role', ['ok', 'noRole'], 1],
+    ['a Secret with an empty role', ['ok', 'emptyRole'], 1],
+    ['an unparseable manifest', ['ok', 'broken'], 1],
+  ])('%s: exit %i', async (_name, kinds, code) => {
+    const r = await status(['--manifests', await manifests(kinds)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(code);
+    expectNoSecrets(r);
+    expect(r.stdout).toMatch(/^TARGET\s+ROLE\s+VERDICT\s+EXPIRATION\s+TIME LEFT\s+LAST REFRESH$/m);
+    expect(r.stdout).toMatch(/^openshift-test\/fresh\s+role-ok\s+ok\s+\S+Z\s+(49|50)m\s+10m ago$/m);
+    expect(r.stdout).not.toContain('openshift-test/plain');
+  });
+
+  it('shows each verdict with its reason', async () => {
+    const r = await status(['--manifests', await manifests(['ok', 'due', 'never', 'expired', 'noRole', 'broken'])]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^openshift-test\/due\s+role-due\s+due\s+\S+\s+(9|10)m\s+50m ago$/m);
+    expect(r.stdout).toMatch(/^openshift-test\/never\s+role-never\s+due\s+-\s+-\s+-$/m);
+    expect(r.stdout).toMatch(/^openshift-test\/expired\s+role-expired\s+expired\s+\S+\s+-(10|11)m\s+1h10m ago$/m);
+    expect(r.stdout).toMatch(/^openshift-test\/no-role\s+-\s+unmanaged/m);
+    expect(r.stdout).toMatch(/^due: openshift-test\/due: less than a third of its lifetime is left/m);
+    expect(r.stdout).toMatch(/^expired: openshift-test\/expired: the credentials expired at/m);
+    expect(r.stdout).toMatch(/^unmanaged: openshift-test\/no-role: .*no cap-token-refresh\/role annotation/m);
+    expect(r.stdout).toMatch(/^unmanaged: .*broken\.yaml: .*not valid YAML/m);
+  });
+
+  it('--output json gives the DESIGN.md object with verdict, time left, last refresh and the client certificate', async () => {
+    const dir = await manifests(['ok', 'due', 'expired', 'noRole']);
+    const r = await status(['--manifests', dir, '--output', 'json'], { CAP_CERT_FILE: cap.files.cert });
+    expect(r.code).toBe(1);
+    expectNoSecrets(r);
+    const report = JSON.parse(r.stdout);
+    const byName = Object.fromEntries(report.targets.map((t: { name: string }) => [t.name, t]));
+    expect(Object.keys(byName).sort()).toEqual(['due', 'expired', 'fresh', 'no-role']);
+    expect(byName.fresh).toMatchObject({ namespace: 'openshift-test', role: 'role-ok', result: 'fresh', verdict: 'ok', file: join(dir, 'ok.yaml') });
+    expect(byName.fresh.error).toBeUndefined();
+    expect(byName.fresh.timeLeftSeconds).toBeGreaterThan(49 * 60);
+    expect(byName.fresh.timeLeftSeconds).toBeLessThanOrEqual(50 * 60);
+    expect(Date.parse(byName.fresh.refreshedAt)).toBeLessThan(Date.now());
+    expect(byName.due).toMatchObject({ result: 'fresh', verdict: 'due' });
+    expect(byName.expired).toMatchObject({ result: 'failed', verdict: 'expired', error: expect.stringContaining('expired at') });
+    expect(byName.expired.timeLeftSeconds).toBeLessThan(0);
+    expect(byName['no-role']).toMatchObject({ role: null, result: 'failed', verdict: 'unmanaged', expiration: null, timeLeftSeconds: null });
+    expect(report.clientCertificate).toEqual({ file: cap.files.cert, subject: expect.stringContaining('CN='), notAfter: expect.stringMatching(/Z$/) });
+    expect(Date.parse(report.clientCertificate.notAfter)).toBeGreaterThan(Date.now());
+  });
+
+  it('reads the certificate expiry from a PKCS#12 bundle without printing its passphrase', async () => {
+    const r = await status(['--manifests', await manifests(['ok']), '--pkcs12', cap.files.p12, '--pkcs12-passphrase-file', cap.files.p12Passphrase]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CAP client certificate .*CN=.* \(.*client\.p12\) expires \S+Z \(in \d+d\d\dh\)$/m);
+    expectNoSecrets(r);
+  });
+
+  it('never fails because the certificate is missing or unreadable', async () => {
+    const dir = await manifests(['ok']);
+    const missing = await status(['--manifests', dir, '--log-format', 'text'], { CAP_CERT_FILE: join(root, 'nope.crt') });
+    expect(missing.code).toBe(0);
+    expect(missing.stderr).toMatch(/could not read the CAP client certificate .*nope\.crt \(ENOENT\)/);
+    expect(missing.stdout).not.toContain('CAP client certificate');
+    const wrongPass = await status(['--manifests', dir, '--pkcs12', cap.files.p12, '--pkcs12-passphrase-file', cap.files.keyPassphrase]);
+    expect(wrongPass.code).toBe(0);
+    expect(wrongPass.stderr).toMatch(/could not read the CAP client certificate/);
+    expectNoSecrets(wrongPass);
+    const none = await status(['--manifests', dir]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toBe('');
+  });
+
+  it('--renew-before counts a fresh target as due', async () => {
+    const r = await status(['--manifests', await manifests(['ok']), '--renew-before', '1h', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ verdict: 'due', result: 'fresh' });
+  });
+
+  it('usage and configuration errors have their own exit codes', async () => {
+    const noDir = await status(['--manifests', join(root, 'no-such-dir')]);
+    expect(noDir.code).toBe(3);
+    expect(noDir.stderr).toMatch(/does not exist/);
+    const badDuration = await status(['--manifests', root, '--renew-before', 'soon']);
+    expect(badDuration.code).toBe(2);
+    const cluster = await status([]);
+    expect(cluster.code).toBe(2);
+    expect(cluster.stderr).toMatch(/status in a cluster needs/);
+  });
+});
