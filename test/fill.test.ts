@@ -185,13 +185,13 @@ describe('cap-token-refresh fill', () => {
     ['a missing field', JSON.stringify({ Credentials: { AccessKeyId: 'ASIAXXXXXXXXXXXX', SecretAccessKey: 'secretsecret', Expiration: '2999-01-01T00:00:00Z' } }), /SessionToken/, ['secretsecret']],
   ];
 
-  it.each(badInputs)('%s changes nothing and says why', async (_name, input, why, secrets) => {
+  it.each(badInputs)('%s changes nothing and says why (exit 3)', async (_name, input, why, secrets) => {
     const { dir, home, manifests } = await freshCase(`bad-${randomBytes(4).toString('hex')}`);
     const credFile = join(dir, 'aws-credentials');
     await writeFile(credFile, EXISTING_CREDENTIALS, { mode: 0o600 });
     const before = await snapshot(dir);
     const r = await runCli(['fill', '--manifests', manifests, '--profile', 'cap'], { input, env: { HOME: home, AWS_SHARED_CREDENTIALS_FILE: credFile } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(why);
     expect(r.stderr).toContain('nothing was changed');
     expect(r.stdout).toBe('');
@@ -295,7 +295,7 @@ describe('hack/fill-credentials.sh', () => {
 
     const before = await snapshot(dir);
     const html = await runScript(['profile=work'], { input: '<html><body>400 Bad Request</body></html>', env: { HOME: home, MANIFESTS_DIR: manifests } });
-    expect(html.code).toBe(1);
+    expect(html.code).toBe(3);
     expect(html.stderr).toMatch(/HTML.*nothing was changed/);
     expect(await snapshot(dir)).toEqual(before);
 

@@ -21,7 +21,8 @@ export interface FillOptions {
  * `cap-token-refresh fill`: one CAP response from standard input into every managed Secret
  * manifest of a folder (as the refresh writes them) and, with --profile, into the AWS shared
  * credentials file. The input is checked, and every file read, before anything is written:
- * bad input changes nothing.
+ * bad input changes nothing and is a configuration error (exit 3, as README's table says);
+ * exit 1 means some manifest could not be written.
  */
 export async function fill(opts: FillOptions, ctx: CommandContext): Promise<number> {
   if (opts.profile !== undefined) {
@@ -40,8 +41,7 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
     creds = parseCapResponse(await ctx.readStdin(), ctx.now());
   } catch (err) {
     if (!(err instanceof CapResponseError)) throw err;
-    ctx.stderr(`error: standard input: ${err.message}; nothing was changed\n`);
-    return EXIT_TARGETS_FAILED;
+    throw new ConfigError(`standard input: ${err.message}; nothing was changed`);
   }
   ctx.redactor.add(creds.accessKeyId, creds.secretAccessKey, creds.sessionToken);
 
@@ -51,8 +51,7 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
       pending = await prepareProfileUpdate(credentialsFile, opts.profile, creds);
     } catch (err) {
       if (!(err instanceof CredentialsFileError)) throw err;
-      ctx.stderr(`error: ${err.message}; nothing was changed\n`);
-      return EXIT_TARGETS_FAILED;
+      throw new ConfigError(`${err.message}; nothing was changed`);
     }
   }
 

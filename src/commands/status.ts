@@ -147,8 +147,6 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
 
 export interface StatusOptions {
   manifests?: string;
-  kubeconfig?: string;
-  context?: string;
   renewBefore?: string;
   output?: 'table' | 'json';
   cert?: string;
@@ -173,7 +171,7 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
   if (opts.manifests) {
     targets = await loadManifestStatusTargets(resolve(ctx.cwd, opts.manifests));
   } else {
-    throw new UsageError('status in a cluster needs the cluster target loader (src/kube), which is not built yet; use status --manifests DIR for now');
+    throw new UsageError('status in a cluster needs a target loader from src/kube, which is not there yet; use status --manifests DIR for now');
   }
   const cert = await readClientCertificate(opts, ctx, logger);
   const report = buildStatusReport(targets, judge, ctx.now(), cert);
