@@ -118,24 +118,6 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       .command('status')
       .description('show each managed target with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged'),
   )
-    .option('--manifests <dir>', 'the Secret manifests in DIR instead of a cluster')
-    .option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context to use')
-    .option('--renew-before <duration>', 'count a target as due when less than this is left, as refresh does')
-    .option('--cert <file>', 'client certificate whose expiry to show, PEM (env CAP_CERT_FILE)')
-    .option('--pkcs12 <file>', 'or the PKCS#12 bundle holding it (env CAP_PKCS12_FILE)')
-    .option('--pkcs12-passphrase-file <file>', 'file holding the passphrase of --pkcs12 (env CAP_PKCS12_PASSPHRASE_FILE)')
-    .addOption(outputOption())
-    .action(async (opts) => {
-      const { status } = await import('../commands/status.js');
-      setExitCode(await status(opts, ctx));
-    });
-
-  addLogFlags(
-    program
-      .command('status')
-      .description('show each managed target with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged'),
-  )
     .option('--manifests <dir>', 'the Secret manifests in DIR (a cluster is not supported yet)')
     .option('--renew-before <duration>', 'count a target as due when less than this is left, as refresh does')
     .option('--cert <file>', 'client certificate whose expiry to show, PEM (env CAP_CERT_FILE)')
