@@ -1,0 +1,222 @@
+// The job as the CronJob starts it (manifests/cap-cronjob.yaml: its args and env, the certs
+// Secret "mounted" as files), against a cluster holding the Secrets of manifests/ and the
+// CredentialsRequests a default cluster has: it keeps every Secret fresh and never rewrites
+// one that is not due. Then the in-cluster connection (service account token files), in process.
+
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/core/errors.js';
+import { refreshCluster } from '../src/kube/refresh-cluster.js';
+import { Redactor } from '../src/log/redactor.js';
+import { silentLogger } from '../src/log/logger.js';
+import type { CommandContext } from '../src/commands/context.js';
+import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
+import { FIXTURES, REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
+
+interface Container {
+  args?: string[];
+  command?: string[];
+  env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+const LIFETIME_S = 8;
+const MANIFESTS = join(REPO_ROOT, 'manifests');
+
+let cap: CapFixture;
+let kube: KubeApiServer;
+let work: string;
+let container: Container;
+let jobEnv: Record<string, string>;
+let managed: { namespace: string; name: string; role: string }[];
+const outputs: CliResult[] = [];
+
+/** Runs the built command with exactly the container's args and env; KUBECONFIG stands in for the pod's service account. */
+async function runJob(): Promise<CliResult> {
+  const result = await runCli(container.args ?? [], { env: jobEnv });
+  outputs.push(result);
+  return result;
+}
+
+const results = (r: CliResult) => r.stdout.split('\n').filter((l) => / (refreshed|fresh|failed) /.test(l)).map((l) => l.split(/\s+/).slice(0, 3).join(' '));
+
+beforeAll(async () => {
+  cap = await startCapFixture({ defaultBehaviour: { kind: 'ok', lifetimeSeconds: LIFETIME_S } });
+  kube = await startKubeApiServer();
+  work = await mkdtemp(join(tmpdir(), 'ctr-cronjob-'));
+
+  const cronJob = parseYaml(await readFile(join(MANIFESTS, 'cap-cronjob.yaml'), 'utf8')) as {
+    spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } };
+  };
+  container = cronJob.spec.jobTemplate.spec.template.spec.containers[0]!;
+
+  // The certs Secret, mounted where the CronJob mounts it, with the keys DESIGN.md names.
+  const mountPath = container.volumeMounts?.find((m) => m.name === 'cap-certs')?.mountPath ?? '/etc/cap-certs';
+  const certsDir = join(work, 'cap-certs');
+  await mkdir(certsDir);
+  await writeFile(join(certsDir, 'tls.crt'), cap.pki.client.certPem);
+  await writeFile(join(certsDir, 'tls.key'), cap.pki.client.keyPem, { mode: 0o600 });
+  await writeFile(join(certsDir, 'ca.crt'), cap.pki.ca.certPem);
+  const placeholders: Record<string, string> = { CAP_URL: cap.sim.url, AGENCY: 'TEST-AGENCY', MISSION: 'TEST-MISSION' };
+  jobEnv = {
+    HOME: work,
+    KUBECONFIG: await kube.writeKubeconfig(work),
+    ...Object.fromEntries(
+      (container.env ?? []).map((e) => [e.name, placeholders[e.name] ?? String(e.value ?? '').replace(mountPath, certsDir)]),
+    ),
+  };
+});
+
+afterAll(async () => {
+  await kube?.stop();
+  await cap?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  kube.reset();
+  // The CredentialsRequests of a default cluster: the release's, without the feature-gated ones.
+  for (const file of await readdir(join(FIXTURES, 'oc-extract-aws'))) {
+    for (const doc of parseAllDocuments(await readFile(join(FIXTURES, 'oc-extract-aws', file), 'utf8'))) {
+      const object = doc.toJS() as KubeObject | null;
+      if (object?.kind !== 'CredentialsRequest' || object.metadata.annotations?.['release.openshift.io/feature-gate']) continue;
+      kube.putCredentialsRequest(object);
+    }
+  }
+  // The operator Secrets exactly as manifests/ installs them, the role placeholder filled in.
+  managed = [];
+  for (const file of (await readdir(MANIFESTS)).filter((f) => /^cap-.*-secret\.yaml$/.test(f) && f !== 'cap-certs-secret.yaml')) {
+    const secret = parseYaml((await readFile(join(MANIFESTS, file), 'utf8')).replace(/CLUSTER_NAME/g, 'test')) as KubeObject;
+    kube.putSecret(secret);
+    managed.push({ namespace: secret.metadata.namespace!, name: secret.metadata.name!, role: secret.metadata.annotations!['cap-token-refresh/role']! });
+  }
+  managed.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+});
+
+describe('the job, started as the CronJob starts it', () => {
+  it('runs `refresh` with the certs from /etc/cap-certs and CAP settings from env', () => {
+    expect(container.args).toEqual(['refresh']);
+    expect(jobEnv.CAP_CERT_FILE).toBe(join(work, 'cap-certs', 'tls.crt'));
+    expect(jobEnv.CAP_KEY_FILE).toBe(join(work, 'cap-certs', 'tls.key'));
+    expect(jobEnv.CAP_URL).toBe(cap.sim.url);
+  });
+
+  it('keeps every managed Secret fresh over successive runs, and never rewrites one that is not due', async () => {
+    expect(managed.length).toBe(6);
+
+    // Run 1: every Secret (installed with empty keys) is due.
+    const first = await runJob();
+    expect(first.code).toBe(0);
+    expect(results(first)).toEqual(managed.map((m) => `${m.namespace}/${m.name} ${m.role} refreshed`));
+    const afterFirst = new Map(managed.map((m) => [m.name + m.namespace, kube.getSecret(m.namespace, m.name)!]));
+    for (const s of afterFirst.values()) {
+      const data = s.data as Record<string, string>;
+      expect(Buffer.from(data.credentials!, 'base64').toString()).toMatch(/^\[default\]\naws_access_key_id = ASIA\w+\naws_secret_access_key = \S+\naws_session_token = FwoGZXIvYXdzE\S+\n$/);
+    }
+    const firstRefreshedAt = Date.now();
+
+    // Run 2, moments later: nothing is due, nothing is written, CAP is not called.
+    const calls = cap.sim.calls.length;
+    kube.clearRequests();
+    const second = await runJob();
+    expect(second.code).toBe(0);
+    expect(results(second)).toEqual(managed.map((m) => `${m.namespace}/${m.name} ${m.role} fresh`));
+    expect(cap.sim.calls.length).toBe(calls);
+    expect(kube.requests.filter((q) => q.verb !== 'get' && q.verb !== 'list')).toEqual([]);
+
+    // Run 3, once less than a third of the lifetime is left: every Secret is refreshed again.
+    const wait = firstRefreshedAt + ((LIFETIME_S * 2) / 3 + 1.2) * 1000 - Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+    const third = await runJob();
+    expect(third.code).toBe(0);
+    expect(results(third)).toEqual(managed.map((m) => `${m.namespace}/${m.name} ${m.role} refreshed`));
+    expect(cap.sim.calls.length).toBe(calls + managed.length);
+    for (const m of managed) {
+      const before = afterFirst.get(m.name + m.namespace)!;
+      const now = kube.getSecret(m.namespace, m.name)!;
+      expect(now.metadata.annotations!['cap-token-refresh/expiration']).not.toBe(before.metadata.annotations!['cap-token-refresh/expiration']);
+      expect(Date.parse(now.metadata.annotations!['cap-token-refresh/expiration']!)).toBeGreaterThan(Date.now());
+    }
+    // Runs 2 and 3 wrote each Secret once (run 3); every refresh of runs 1 and 3 left one Event.
+    const writes = kube.requests.filter((q) => q.resource === 'secrets' && q.verb === 'update');
+    expect(writes.map((w) => `${w.namespace}/${w.name}`).sort()).toEqual(managed.map((m) => `${m.namespace}/${m.name}`));
+    const events = kube.listEvents().filter((e) => e.reason === 'CredentialsRefreshed');
+    for (const m of managed) expect(events.filter((e) => (e.involvedObject as { name: string; namespace: string }).name === m.name && (e.involvedObject as { namespace: string }).namespace === m.namespace)).toHaveLength(2);
+    expect(events).toHaveLength(2 * managed.length);
+  }, 30_000);
+
+  it('leaks no credential into its output', () => {
+    const text = JSON.stringify(outputs);
+    expect(cap.sim.issued.length).toBeGreaterThanOrEqual(12);
+    for (const c of cap.sim.issued) {
+      expect(text).not.toContain(c.accessKeyId);
+      expect(text).not.toContain(c.secretAccessKey);
+      expect(text).not.toContain(c.sessionToken);
+    }
+  });
+});
+
+describe('in a pod: the service account token files', () => {
+  function context(env: Record<string, string>): CommandContext {
+    return {
+      env,
+      cwd: work,
+      stdout: () => undefined,
+      stderr: () => undefined,
+      stderrIsTTY: false,
+      now: () => new Date(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      random: Math.random,
+      redactor: new Redactor(),
+      readStdin: async () => Buffer.alloc(0),
+    };
+  }
+
+  async function serviceAccountDir(): Promise<string> {
+    const dir = await mkdtemp(join(work, 'serviceaccount-'));
+    await writeFile(join(dir, 'token'), kube.token);
+    await writeFile(join(dir, 'ca.crt'), kube.caPem);
+    await writeFile(join(dir, 'namespace'), 'cap-token-refresh');
+    return dir;
+  }
+
+  const settings = { policy: { renewBeforeMs: 0, force: false }, concurrency: 4, agency: 'A', mission: 'M' };
+  const fakeCreds = { accessKeyId: 'ASIAINCLUSTERTEST0001', secretAccessKey: 'in-cluster-secret-key', sessionToken: 'in-cluster-session-token', expiration: new Date(Date.now() + 3_600_000) };
+
+  it('connects with the mounted token and CA, with no kubeconfig anywhere', async () => {
+    const saDir = await serviceAccountDir();
+    const { port } = new URL(kube.url);
+    const asked: string[] = [];
+    const report = await refreshCluster(
+      { target: ['openshift-machine-api/aws-cloud-credentials'] },
+      settings,
+      { fetchCredentials: async (q) => (asked.push(q.role), fakeCreds), now: () => new Date(), logger: silentLogger },
+      context({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, HOME: join(work, 'no-home') }),
+      { serviceAccountDir: saDir },
+    );
+    expect(report.targets).toEqual([
+      { namespace: 'openshift-machine-api', name: 'aws-cloud-credentials', role: 'test-openshift-machine-api-aws-cloud-credentials', result: 'refreshed', expiration: fakeCreds.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    ]);
+    expect(asked).toEqual(['test-openshift-machine-api-aws-cloud-credentials']);
+    const data = kube.getSecret('openshift-machine-api', 'aws-cloud-credentials')!.data as Record<string, string>;
+    expect(Buffer.from(data.aws_access_key_id!, 'base64').toString()).toBe('ASIAINCLUSTERTEST0001');
+  });
+
+  it('a mounted token without KUBERNETES_SERVICE_HOST is a configuration error naming both', async () => {
+    const saDir = await serviceAccountDir();
+    const attempt = refreshCluster(
+      {},
+      settings,
+      { fetchCredentials: async () => fakeCreds, now: () => new Date(), logger: silentLogger },
+      context({ HOME: join(work, 'no-home') }),
+      { serviceAccountDir: saDir },
+    );
+    await expect(attempt).rejects.toThrow(ConfigError);
+    await expect(attempt).rejects.toThrow(`a service account token is mounted in ${saDir} but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set`);
+    expect(kube.requests).toEqual([]);
+  });
+});
