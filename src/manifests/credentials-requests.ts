@@ -124,7 +124,16 @@ function parseYamlDocuments(source: string, text: string): unknown[] {
     }),
   );
   if (problems.length > 0) throw new ManifestsError('invalid-yaml', `${source} is not valid YAML:`, problems);
-  return list.map((doc) => doc.toJS()).filter((value) => value !== null && value !== undefined);
+  return list
+    .map((doc, index) => {
+      try {
+        return doc.toJS();
+      } catch (error) {
+        // An alias to no anchor, or one that expands too far (yaml's guard against alias bombs).
+        throw new ManifestsError('invalid-yaml', `${source} is not valid YAML:`, [`${source}: document ${index + 1}: ${(error as Error).message.split('\n')[0]}`]);
+      }
+    })
+    .filter((value) => value !== null && value !== undefined);
 }
 
 type Classified = { kind: 'aws' } | { kind: 'other'; document: Omit<OtherDocument, 'source'> } | { kind: 'ignored' };
