@@ -56,7 +56,6 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     });
 
   addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'))
-    .option('--keep', 'keep the temporary folder with the PKI and manifests')
     .action(async (opts) => {
       const { demo } = await import('../commands/demo.js');
       setExitCode(await demo(opts, ctx));
