@@ -1,4 +1,4 @@
-import { isMap, parseAllDocuments, Scalar, type Document } from 'yaml';
+import { isMap, isScalar, parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { CapCredentials } from '../core/credentials.js';
 import { buildSecretStringData } from '../core/credentials.js';
 import {
@@ -10,6 +10,7 @@ import {
   LABEL_MANAGED,
   SECRET_CREDENTIAL_KEYS,
 } from '../core/names.js';
+import { errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 
 /** A managed Secret found in a manifest file: what the refresh needs to decide and to report. */
@@ -40,6 +41,14 @@ function parseDocuments(text: string): Document.Parsed[] {
       const line = problem.linePos?.[0]?.line;
       throw new ManifestParseError(`it is not valid YAML${line ? ` (line ${line})` : ''}: ${problem.code}`);
     }
+    try {
+      // Finds what the parser lets through but cannot be used or written back: an alias to
+      // no anchor, aliases that expand too far (an alias bomb), a !!binary that is not base64.
+      doc.toJS();
+      doc.toString(YAML_OUTPUT);
+    } catch (err) {
+      throw new ManifestParseError(`it is not valid YAML: ${/alias/i.test(errorMessage(err)) ? 'an alias (*name) that names no anchor or expands too far' : 'a value cannot be read back (a tag such as !!binary on the wrong value?)'}`);
+    }
   }
   return docs;
 }
@@ -47,6 +56,21 @@ function parseDocuments(text: string): Document.Parsed[] {
 function str(doc: Document, path: string[]): string | undefined {
   const v = doc.getIn(path);
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** The maps an edit writes into; each must be a map, absent or null (null counts as absent, as in Kubernetes). */
+const EDITED_MAPS = [['metadata', 'annotations'], ['metadata', 'labels'], ['data'], ['stringData']] as const;
+
+/**
+ * Throws ManifestParseError when a map the edit writes into is something else (a string, a
+ * list, an alias): the YAML library would otherwise fail with a bare Error half-way through.
+ */
+function checkEditable(doc: Document, namespace: string, name: string): void {
+  for (const path of EDITED_MAPS) {
+    const node = doc.getIn(path, true);
+    if (node === undefined || isMap(node) || (isScalar(node) && node.value === null)) continue;
+    throw new ManifestParseError(`${path.join('.')} of the Secret ${namespace}/${name} is not a map`);
+  }
 }
 
 /** The Secrets in a manifest text that carry the role annotation. Throws ManifestParseError on bad YAML. */
@@ -61,10 +85,13 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
     const mission = opt(ANNOTATION_MISSION);
     const expiration = opt(ANNOTATION_EXPIRATION);
     const refreshedAt = opt(ANNOTATION_REFRESHED_AT);
+    const namespace = str(doc, ['metadata', 'namespace']) ?? 'default';
+    const name = str(doc, ['metadata', 'name']) ?? '';
+    checkEditable(doc, namespace, name);
     found.push({
       docIndex,
-      namespace: str(doc, ['metadata', 'namespace']) ?? 'default',
-      name: str(doc, ['metadata', 'name']) ?? '',
+      namespace,
+      name,
       role: role.trim(),
       ...(agency ? { agency } : {}),
       ...(mission ? { mission } : {}),
@@ -90,6 +117,8 @@ export function applyCredentialsToManifest(
   for (const i of docIndexes) {
     const doc = docs[i];
     if (!doc) throw new ManifestParseError(`document ${i} is gone`);
+    checkEditable(doc, str(doc, ['metadata', 'namespace']) ?? 'default', str(doc, ['metadata', 'name']) ?? '');
+    for (const path of EDITED_MAPS) if (doc.getIn(path, true) !== undefined && !isMap(doc.getIn(path, true))) doc.deleteIn(path);
     const stringData = buildSecretStringData(creds);
     for (const key of SECRET_CREDENTIAL_KEYS) {
       const value = new Scalar(stringData[key]);

@@ -79,13 +79,13 @@ function mutate(text: string, mutations: Mutation[]): string {
       else if (m.op === 'swap-lines') {
         const j = m.other % lines.length;
         [lines[i], lines[j]] = [lines[j]!, lines[i]!];
-      } else lines.splice(i, 0, m.text);
+      } else if (m.op === 'insert-line') lines.splice(i, 0, m.text);
       t = lines.join('\n');
     } else {
       const at = m.at % (t.length + 1);
       if (m.op === 'truncate') t = t.slice(0, at);
       else if (m.op === 'delete-char') t = t.slice(0, at) + t.slice(at + 1);
-      else t = t.slice(0, at) + m.text + t.slice(at);
+      else if (m.op === 'insert-char') t = t.slice(0, at) + m.text + t.slice(at);
     }
   }
   return t;
