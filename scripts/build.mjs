@@ -1,6 +1,10 @@
 // Builds the one bundle that bin/cap-token-refresh runs. Cluster-only code is split
 // into chunks loaded on demand, so commands that never touch a cluster start fast.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Start clean: chunk names carry content hashes, so old ones would pile up.
+await rm('dist', { recursive: true, force: true });
 
 await build({
   entryPoints: { 'cap-token-refresh': 'src/cli/main.ts' },

@@ -245,6 +245,17 @@ describe('each CAP failure ends in a message that names the cure', () => {
   });
 });
 
+describe('trust without --ca', () => {
+  it("trusts the system's store (SSL_CERT_FILE here) and refuses CAP when the store lacks its CA", async () => {
+    const dir = await makeManifestDir([{ file: 'x.yaml', namespace: 'ns', name: 'x', role: 'system-store' }]);
+    const trusted = await run(['refresh', '--manifests', dir, '--output', 'json'], { CAP_CA_FILE: '', SSL_CERT_FILE: cap.files.ca });
+    expect(json(trusted).targets[0]!.result).toBe('refreshed');
+    const dir2 = await makeManifestDir([{ file: 'x.yaml', namespace: 'ns', name: 'x', role: 'system-store' }]);
+    const untrusted = await run(['refresh', '--manifests', dir2, '--output', 'json'], { CAP_CA_FILE: '', SSL_CERT_FILE: cap.files.wrongCa });
+    expect(json(untrusted).targets[0]!.error).toMatch(/not signed by a trusted CA/);
+  });
+});
+
 describe('an HTTPS proxy', () => {
   it('tunnels to CAP and the client certificate still reaches CAP; NO_PROXY bypasses it', async () => {
     const proxy = await startConnectProxy();

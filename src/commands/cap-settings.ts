@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
 import { DEFAULT_RETRY } from '../cap/retry.js';
+import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { validateCapUrl } from '../cap/url.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
@@ -56,14 +57,16 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
 }
 
 /** Reads and checks the client identity; the passphrase and key go to the redactor as they are read. */
-export function loadIdentity(settings: CapSettings, ctx: CommandContext, logger: Logger): Promise<ClientIdentity> {
-  return loadClientIdentity(settings.identity, {
+export async function loadIdentity(settings: CapSettings, ctx: CommandContext, logger: Logger): Promise<ClientIdentity> {
+  const identity = await loadClientIdentity(settings.identity, {
     readFile: (p) => readFile(p),
     fileMode: async (p) => (await lstat(p).catch(() => undefined))?.mode,
     now: ctx.now,
     registerSecret: (v) => ctx.redactor.add(v),
     warn: (m) => logger.warn(m),
   });
+  // Without --ca, trust the system's store (enclave roots live there), not only Node's built-in roots.
+  return identity.caPem ? identity : { ...identity, caPem: (await loadSystemCaBundle(ctx.env)).join('\n') };
 }
 
 export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {
