@@ -1,10 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { CapCredentials } from '../core/credentials.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 import type { RefreshTarget, TargetStore, WriteOutcome } from '../refresh/engine.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { LockBusyError, removeStaleLock, withFileLock, type FileLockOptions } from './file-lock.js';
 import { applyCredentialsToManifest, findManagedSecrets, ManifestParseError } from './secret-manifest.js';
 
 export interface ManifestTarget extends RefreshTarget {
@@ -65,49 +66,128 @@ function problemTarget(file: string, problem: string): ManifestTarget {
   return { file, docIndex: -1, namespace: '', name: file, problem };
 }
 
+/** What the store does to the disk; injectable so tests can make a write fail (a full disk, a read-only folder). */
+export interface ManifestStoreDeps {
+  readFile: (path: string) => Promise<string>;
+  writeFile: (path: string, content: string) => Promise<void>;
+  /** Options of the lock each write holds (timeouts, and identity for tests). */
+  lock?: FileLockOptions;
+  now?: () => number;
+}
+
+/** Temporaries older than this are left over from a run that was killed; a write lives for milliseconds. */
+const STALE_TEMPORARY_MS = 60_000;
+const TEMPORARY = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
+const LOCK = /^\.(.+)\.lock$/;
+
 /**
- * Writes credentials into manifest files. Each file is read again, edited in memory and
- * replaced atomically; writes to one file are serialised, so two roles in one file never
- * lose each other's update.
+ * Writes credentials into manifest files. Each file is written under a lock file beside it
+ * (`.NAME.lock`, so two runs at once never edit one file together), read again, edited in
+ * memory and replaced atomically.
+ *
+ * Before editing, the store compares each target's expiration and refreshed-at annotations
+ * with what was loaded: when another run wrote them in between, that run's credentials are
+ * kept and the target is reported with them, not written a second time for one due period.
+ *
+ * Before its first write to a folder the store removes what killed runs left there:
+ * temporaries (`.NAME.<hex>.tmp`) older than a minute and lock files of dead processes.
  */
-export function createManifestStore(): TargetStore<ManifestTarget> {
-  const fileLocks = new Map<string, Promise<unknown>>();
-  const withFileLock = <R>(file: string, fn: () => Promise<R>): Promise<R> => {
-    const prev = fileLocks.get(file) ?? Promise.resolve();
+export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}): TargetStore<ManifestTarget> {
+  const deps: ManifestStoreDeps = {
+    readFile: (path) => readFile(path, 'utf8'),
+    writeFile: (path, content) => writeFileAtomic(path, content),
+    ...overrides,
+  };
+  const now = deps.now ?? Date.now;
+  const fileQueues = new Map<string, Promise<unknown>>();
+  const inProcess = <R>(file: string, fn: () => Promise<R>): Promise<R> => {
+    const prev = fileQueues.get(file) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    fileLocks.set(file, run.catch(() => undefined));
+    fileQueues.set(file, run.catch(() => undefined));
     return run;
   };
+  const swept = new Map<string, Promise<void>>();
+  const sweepOnce = (dir: string): Promise<void> => {
+    if (!swept.has(dir)) swept.set(dir, removeLeftovers(dir, now(), deps.lock));
+    return swept.get(dir)!;
+  };
+
+  async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]> {
+    await sweepOnce(dirname(file));
+    return withFileLock(join(dirname(file), `.${basename(file)}.lock`), async () => {
+      const text = await deps.readFile(file);
+      const current = findManagedSecrets(text);
+      const outcomes: WriteOutcome[] = [];
+      const toWrite: number[] = [];
+      for (const t of inFile) {
+        const onDisk = current.find((s) => s.docIndex === t.docIndex && s.namespace === t.namespace && s.name === t.name) ?? current.find((s) => s.namespace === t.namespace && s.name === t.name);
+        if (!onDisk) {
+          outcomes.push({ ok: false, error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
+        } else if (onDisk.expiration !== t.expiration || onDisk.refreshedAt !== t.refreshedAt) {
+          // Another run refreshed it after this one read it: keep those credentials.
+          outcomes.push({ ok: true, expiration: onDisk.expiration ?? formatRfc3339(creds.expiration) });
+        } else {
+          toWrite.push(onDisk.docIndex);
+          outcomes.push({ ok: true, expiration: formatRfc3339(creds.expiration) });
+        }
+      }
+      if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt));
+      return outcomes;
+    }, deps.lock);
+  }
 
   return {
     async write(targets: ManifestTarget[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]> {
       const byFile = new Map<string, ManifestTarget[]>();
       for (const t of targets) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
-      const outcomeByFile = new Map<string, WriteOutcome>();
+      const outcomes = new Map<ManifestTarget, WriteOutcome>();
       await Promise.all(
         [...byFile].map(async ([file, inFile]) => {
-          const outcome = await withFileLock(file, async (): Promise<WriteOutcome> => {
-            try {
-              const text = await readFile(file, 'utf8');
-              const edited = applyCredentialsToManifest(text, inFile.map((t) => t.docIndex), creds, refreshedAt);
-              await writeFileAtomic(file, edited);
-              return { ok: true, expiration: formatRfc3339(creds.expiration) };
-            } catch (err) {
-              return { ok: false, error: describeWriteError(file, err) };
-            }
-          });
-          outcomeByFile.set(file, outcome);
+          let results: WriteOutcome[];
+          try {
+            results = await inProcess(file, () => writeFile(file, inFile, creds, refreshedAt));
+          } catch (err) {
+            const error = describeWriteError(file, err);
+            results = inFile.map(() => ({ ok: false, error }));
+          }
+          inFile.forEach((t, i) => outcomes.set(t, results[i]!));
         }),
       );
-      return targets.map((t) => outcomeByFile.get(t.file)!);
+      return targets.map((t) => outcomes.get(t)!);
     },
   };
+}
+
+/** Removes temporaries and lock files that killed runs left in DIR. Never fails: a leftover is only clutter. */
+async function removeLeftovers(dir: string, now: number, lock: FileLockOptions | undefined): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names.map(async (name) => {
+      const path = join(dir, name);
+      try {
+        if (TEMPORARY.test(name)) {
+          const st = await lstat(path);
+          if (st.isFile() && now - st.mtimeMs > STALE_TEMPORARY_MS) await unlink(path);
+        } else if (LOCK.test(name)) {
+          await removeStaleLock(path, { ...lock, now: () => now });
+        }
+      } catch {
+        // Gone already, or not ours to remove.
+      }
+    }),
+  );
 }
 
 function describeWriteError(file: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `cannot write ${file} or its folder (${code}); check the permissions, the file was left as it was`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full while writing ${file} (${code}); free space and run again, the file was left as it was`;
-  if (err instanceof ManifestParseError) return `${file} changed and no longer parses: ${err.message}; it was left as it was`;
+  if (err instanceof ManifestParseError) return `${file} was left as it was: ${err.message}; fix the file and run again`;
+  if (err instanceof LockBusyError) return `${file} was left as it was: ${err.message}`;
   return `could not write ${file} (${code ?? errorMessage(err)}); it was left as it was`;
 }
