@@ -115,9 +115,12 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
   addLogFlags(
     program
       .command('status')
-      .description('show each managed target with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged'),
+      .description('show each managed target (in a cluster, or Secret manifests on disk with --manifests) with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged'),
   )
-    .option('--manifests <dir>', 'the Secret manifests in DIR (a cluster is not supported yet)')
+    .option('--manifests <dir>', 'show the Secret manifests in DIR instead of the Secrets in a cluster')
+    .option('--target <namespace/name>', 'a Secret to show in the cluster (repeatable; default: discovered from CredentialsRequests)', collect)
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
     .option('--renew-before <duration>', 'count a target as due when less than this is left, as refresh does')
     .option('--cert <file>', 'client certificate whose expiry to show, PEM (env CAP_CERT_FILE)')
     .option('--pkcs12 <file>', 'or the PKCS#12 bundle holding it (env CAP_PKCS12_FILE)')

@@ -9,6 +9,7 @@ import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy
 import { renderColumns, type TargetReport } from '../core/report.js';
 import { listManifestFiles, loadManifestTargets } from '../disk/manifest-store.js';
 import type { LogFormat, LogLevel, Logger } from '../log/logger.js';
+import type { RefreshTarget } from '../refresh/engine.js';
 import { loggerFor, type CommandContext } from './context.js';
 
 export type Verdict = 'ok' | 'due' | 'expired' | 'unmanaged';
@@ -147,6 +148,10 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
 
 export interface StatusOptions {
   manifests?: string;
+  /** In a cluster (no --manifests): the Secrets to show, NAMESPACE/NAME; default: discovered from CredentialsRequests. */
+  target?: string[];
+  kubeconfig?: string;
+  context?: string;
   renewBefore?: string;
   output?: 'table' | 'json';
   cert?: string;
@@ -167,17 +172,39 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
   if (renewBeforeMs === undefined) throw new UsageError(`--renew-before ${opts.renewBefore} is not a duration; use for example 20m or 1h`);
   const judge = createJudge({ renewBeforeMs, force: false });
 
+  if (opts.manifests && opts.target?.length) throw new UsageError('--target names Secrets in a cluster; it cannot be combined with --manifests');
+
   let targets: StatusTarget[];
   if (opts.manifests) {
     targets = await loadManifestStatusTargets(resolve(ctx.cwd, opts.manifests));
   } else {
-    throw new UsageError('status in a cluster needs a target loader from src/kube, which is not there yet; use status --manifests DIR for now');
+    // Loaded only here, so status --manifests never loads the Kubernetes client.
+    const { connectCluster, loadClusterTargets, wantedTargets } = await import('../kube/cluster-targets.js');
+    const wanted = wantedTargets(opts);
+    const { api, source } = connectCluster(opts, ctx, logger);
+    targets = (await loadClusterTargets(api, wanted, logger, source)).map(toStatusTarget);
   }
   const cert = await readClientCertificate(opts, ctx, logger);
   const report = buildStatusReport(targets, judge, ctx.now(), cert);
   const text = opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderStatusTable(report, ctx.now());
   ctx.stdout(ctx.redactor.redact(text));
   return statusSucceeded(report) ? EXIT_OK : EXIT_TARGETS_FAILED;
+}
+
+/**
+ * A Secret read from a cluster as status sees it: its role and annotations, never its data.
+ * A missing Secret, one without (or with an empty) role annotation and one that could not be
+ * read carry `problem`, so they are unmanaged with that message.
+ */
+export function toStatusTarget(t: RefreshTarget): StatusTarget {
+  return {
+    namespace: t.namespace,
+    name: t.name,
+    ...(t.role ? { role: t.role } : {}),
+    ...(t.expiration ? { expiration: t.expiration } : {}),
+    ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}),
+    ...(t.problem ? { problem: t.problem } : {}),
+  };
 }
 
 /**
