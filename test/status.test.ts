@@ -162,8 +162,9 @@ describe('cap-token-refresh status --manifests', () => {
     expect(noDir.stderr).toMatch(/does not exist/);
     const badDuration = await status(['--manifests', root, '--renew-before', 'soon']);
     expect(badDuration.code).toBe(2);
-    const cluster = await status([]);
-    expect(cluster.code).toBe(2);
-    expect(cluster.stderr).toMatch(/status in a cluster needs/);
+    // Without --manifests, status looks at a cluster; with no Kubernetes configuration at all, that is a configuration error.
+    const cluster = await status([], { HOME: root, KUBECONFIG: '' });
+    expect(cluster.code).toBe(3);
+    expect(cluster.stderr).toMatch(/no Kubernetes configuration found/);
   });
 });
