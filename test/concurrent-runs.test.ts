@@ -1,17 +1,16 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir, secretManifest, snapshotDir, type SecretManifestSpec } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
-import { writeFile } from 'node:fs/promises';
 
 // Two refresh runs at once against one manifests folder, started together with a slow CAP
-// so both find every target due: no lost update, and no Secret written twice for one due
-// period. Writes are counted with inotify (fs.watch): every atomic write is one rename onto
-// the manifest's name.
+// (1.5 s, longer than a slow process start) so both find every target due: no lost update,
+// and no Secret written twice for one due period. Writes are counted with inotify
+// (fs.watch): every atomic write is one rename onto the manifest's name.
 
 let cap: CapFixture;
 type Report = { targets: { namespace: string; name: string; result: string; expiration: string | null }[] };
@@ -44,7 +43,7 @@ describe('two refresh runs at once against one manifests folder', () => {
     await writeFile(join(dir, 'pair.yaml'), PAIR.map((p) => secretManifest(p)).join('---\n'), { mode: 0o600 });
     const original = await snapshotDir(dir);
     const callsBefore = cap.sim.calls.length;
-    cap.sim.setDelay(400);
+    cap.sim.setDelay(1500);
     const { counts, watcher } = countRenames(dir);
     let runs: CliResult[];
     try {
