@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { openPkcs12, type Pkcs12Contents } from './pkcs12.js';
 
 /** Where the client identity comes from: PEM certificate + key, or a PKCS#12 bundle. */
 export interface IdentitySources {
@@ -103,28 +104,19 @@ async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ c
   const passphrase = src.pkcs12PassphraseFile
     ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps)
     : '';
-  // node-forge reads the legacy PKCS#12 ciphers that OpenSSL 3 refuses; loaded only here.
-  const { default: forge } = await import('node-forge');
-  let p12;
+  let contents: Pkcs12Contents;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(bundle.toString('binary'))), passphrase);
+    contents = await openPkcs12(bundle, passphrase);
   } catch (err) {
     throw new ConfigError(
       /mac|password|invalid/i.test(errorMessage(err))
         ? `the PKCS#12 bundle ${src.pkcs12} could not be opened: wrong passphrase (--pkcs12-passphrase-file) or damaged file`
-        : `the PKCS#12 bundle ${src.pkcs12} is not a valid PKCS#12 file`,
+        : `the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`,
     );
   }
-  const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
-  const keyBag =
-    p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0] ??
-    p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
-  if (!certBag?.cert || !keyBag?.key) {
-    throw new ConfigError(`the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`);
-  }
-  const keyPem = forge.pki.privateKeyToPem(keyBag.key);
-  deps.registerSecret(keyPem);
-  return { certPem: forge.pki.certificateToPem(certBag.cert), key: createPrivateKey(keyPem) };
+  if (!contents.keyPem) throw new ConfigError(`the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`);
+  deps.registerSecret(contents.keyPem);
+  return { certPem: contents.certPem, key: createPrivateKey(contents.keyPem) };
 }
 
 async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): Promise<Buffer> {

@@ -5,6 +5,7 @@ import { isMap, parseAllDocuments } from 'yaml';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
+import { openPkcs12 } from '../cap/pkcs12.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
 import { renderColumns, type TargetReport } from '../core/report.js';
 import { listManifestFiles, loadManifestTargets } from '../disk/manifest-store.js';
@@ -192,7 +193,7 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
 }
 
 /**
- * A Secret read from a cluster as status sees it: its role and annotations, never its data.
+ * A target (in a cluster or a manifest) as status sees it: its role and annotations, never its data.
  * A missing Secret, one without (or with an empty) role annotation and one that could not be
  * read carry `problem`, so they are unmanaged with that message.
  */
@@ -213,15 +214,7 @@ export function toStatusTarget(t: RefreshTarget): StatusTarget {
  * files that cannot be read or parsed.
  */
 export async function loadManifestStatusTargets(dir: string): Promise<StatusTarget[]> {
-  const targets: StatusTarget[] = (await loadManifestTargets(dir)).map((t) => ({
-    namespace: t.namespace,
-    name: t.name,
-    ...(t.role ? { role: t.role } : {}),
-    ...(t.expiration ? { expiration: t.expiration } : {}),
-    ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}),
-    ...(t.problem ? { problem: t.problem } : {}),
-    file: t.file,
-  }));
+  const targets: StatusTarget[] = (await loadManifestTargets(dir)).map((t) => ({ ...toStatusTarget(t), file: t.file }));
   for (const file of await listManifestFiles(dir)) {
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // already reported by loadManifestTargets
@@ -261,7 +254,7 @@ async function readClientCertificate(opts: StatusOptions, ctx: CommandContext, l
       const passFile = path(opts.pkcs12PassphraseFile ?? ctx.env.CAP_PKCS12_PASSPHRASE_FILE);
       const passphrase = passFile ? (await readFile(passFile, 'utf8')).replace(/\r?\n$/, '') : '';
       ctx.redactor.add(passphrase);
-      pem = await certificateFromPkcs12(await readFile(p12File!), passphrase);
+      pem = (await openPkcs12(await readFile(p12File!), passphrase)).certPem;
     }
     const cert = new X509Certificate(pem);
     return { file, subject: cert.subject.replace(/\n/g, ', '), notAfter: formatRfc3339(new Date(cert.validTo)) };
@@ -270,13 +263,4 @@ async function readClientCertificate(opts: StatusOptions, ctx: CommandContext, l
     logger.warn(`could not read the CAP client certificate ${file} (${code ?? 'not a certificate, or wrong passphrase'}); its expiry is not shown`);
     return undefined;
   }
-}
-
-async function certificateFromPkcs12(bundle: Buffer, passphrase: string): Promise<string> {
-  // node-forge reads the legacy PKCS#12 ciphers that OpenSSL 3 refuses; loaded only here.
-  const { default: forge } = await import('node-forge');
-  const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(bundle.toString('binary'))), passphrase);
-  const bag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
-  if (!bag?.cert) throw new Error('no certificate in the bundle');
-  return forge.pki.certificateToPem(bag.cert);
 }
