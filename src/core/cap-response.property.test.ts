@@ -114,6 +114,26 @@ function mutateStructure(body: Record<string, unknown>, m: { field: string; op: 
 }
 
 describe('parseCapResponse (property)', () => {
+  it('refuses a credential with whitespace inside, naming the field and not the value', () => {
+    fc.assert(
+      fc.property(validResponse, fc.constantFrom('AccessKeyId', 'SecretAccessKey', 'SessionToken'), fc.constantFrom(' ', '\t', '\n', '\r\n', '\n[evil]\naws_session_token = x\n'), fc.nat(), (r, field, gap, at) => {
+          const value = r[field];
+          const cut = 1 + (at % (value.length - 1));
+          const damaged = { ...r, [field]: value.slice(0, cut) + gap + value.slice(cut) };
+          const body = JSON.stringify(bodyOf(damaged));
+          expect(() => parseCapResponse(body, NOW)).toThrow(CapResponseError);
+          try {
+            parseCapResponse(body, NOW);
+          } catch (err) {
+            expect((err as Error).message).toMatch(new RegExp(`whitespace inside (Credentials\\.)?${field}`));
+            for (const s of [r.AccessKeyId, r.SecretAccessKey, r.SessionToken, value.slice(0, cut), value.slice(cut)].filter((x) => x.length >= 8)) expect((err as Error).message).not.toContain(s);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('gives back every valid response, nested or at the top level, as a string or as bytes', () => {
     fc.assert(
       fc.property(validResponse, fc.boolean(), (r, asBytes) => {

@@ -4,10 +4,14 @@ import { CapResponseError } from './errors.js';
 
 const nonEmpty = z.string().trim().min(1);
 
+// AWS never issues a credential with whitespace inside; one with a line break would add
+// lines to the credentials INI written into every Secret.
+const credentialValue = nonEmpty.regex(/^\S+$/);
+
 const credentialFields = z.object({
-  AccessKeyId: nonEmpty,
-  SecretAccessKey: nonEmpty,
-  SessionToken: nonEmpty,
+  AccessKeyId: credentialValue,
+  SecretAccessKey: credentialValue,
+  SessionToken: credentialValue,
   Expiration: nonEmpty,
 });
 
@@ -39,8 +43,13 @@ export function parseCapResponse(body: Uint8Array | string, now: Date): CapCrede
   const fields = pickCredentialObject(json);
   const parsed = credentialFields.safeParse(fields);
   if (!parsed.success) {
-    const bad = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))].filter(Boolean);
+    const fieldsOf = (issues: typeof parsed.error.issues) => [...new Set(issues.map((i) => String(i.path[0] ?? '')))].filter(Boolean);
+    const bad = fieldsOf(parsed.error.issues.filter((i) => i.code !== 'invalid_format'));
     const prefix = fields === json ? '' : 'Credentials.';
+    if (bad.length === 0) {
+      const spaced = fieldsOf(parsed.error.issues);
+      throw new CapResponseError('invalid-response', `the CAP response has whitespace inside ${spaced.map((f) => prefix + f).join(', ')}; AWS credentials never hold any`);
+    }
     throw new CapResponseError(
       'invalid-response',
       `the CAP response lacks a non-empty string for ${bad.map((f) => prefix + f).join(', ')}; expected ${FIELD_NAMES.join(', ')}`,
