@@ -5,7 +5,7 @@ import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ClientIdentity } from './identity.js';
 import { buildCredentialsUrl, describeUrl, type CapQuery } from './url.js';
-import { classifyNetworkError, classifyStatus } from './failures.js';
+import { classifyNetworkError, classifyStatus, midBodyError } from './failures.js';
 import { backoffDelayMs, type RetryPolicy } from './retry.js';
 
 export interface CapClientOptions {
@@ -88,7 +88,7 @@ export function createCapClient(opts: CapClientOptions): CapClient {
       if (err instanceof CapError) {
         throw new CapError(err.kind, `${err.message} from ${where} for role ${query.role}`, err.details);
       }
-      throw classifyNetworkError(err, where, query.role, opts.timeoutMs);
+      throw midBodyError(err, where, query.role, opts.timeoutMs);
     }
     if (res.statusCode !== 200) {
       throw classifyStatus(res.statusCode, headerValue(res.headers['retry-after']), body, where, query.role, opts.now());
@@ -117,7 +117,12 @@ export function createCapClient(opts: CapClientOptions): CapClient {
           const delay = backoffDelayMs(attemptNo, opts.retry, opts.random, err.details.retryAfterMs);
           const elapsed = opts.now().getTime() - started;
           if (elapsed + delay >= opts.retry.deadlineMs) {
-            throw new CapError('deadline', `${err.message}; gave up after ${attemptNo} attempt(s) within the ${Math.round(opts.retry.deadlineMs / 1000)}s deadline`, {
+            const deadline = `${Math.round(opts.retry.deadlineMs / 1000)}s`;
+            const asked = err.details.retryAfterMs !== undefined && delay === err.details.retryAfterMs;
+            const why = asked
+              ? `CAP asked to retry after ${Math.round(delay / 1000)}s, past the ${deadline} deadline: gave up after ${attemptNo} attempt(s)`
+              : `gave up after ${attemptNo} attempt(s) within the ${deadline} deadline`;
+            throw new CapError('deadline', `${err.message}; ${why}`, {
               ...err.details,
               retryable: false,
             });

@@ -17,7 +17,7 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
     return new CapError('proxy-refused', `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`);
   }
   if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
-    return new CapError('timeout', `CAP did not answer within ${Math.round(timeoutMs / 1000)}s at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
+    return new CapError('timeout', `CAP did not answer within ${describeTimeout(timeoutMs)} at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new CapError('hostname-mismatch', `the CAP server certificate does not name the host in CAP_URL ${at}; use the host name the certificate was issued for`);
@@ -47,6 +47,18 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
   return new CapError('connection', `the request to CAP failed (${code || name || 'unknown error'}) ${at}`, { retryable: true });
 }
 
+/** `300ms`, `15s`, `1.5s`: a --timeout below a second no longer reads as "0s". */
+function describeTimeout(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(1))}s`;
+}
+
+/** The body stopped before its end (the connection was cut after the status and headers). */
+export function midBodyError(err: unknown, where: string, role: string, timeoutMs: number): CapError {
+  const classified = classifyNetworkError(err, where, role, timeoutMs);
+  if (classified.kind !== 'connection') return classified;
+  return new CapError('connection', `CAP cut the connection in the middle of its answer at ${where} (role ${role}); check that CAP is reachable and not restarting, and run again`, { retryable: true });
+}
+
 /** A non-200 answer: what it means for this role and what to do. Never quotes the body. */
 export function classifyStatus(status: number, retryAfter: string | undefined, body: Buffer, where: string, role: string, now: Date): CapError {
   const at = `${where} (role ${role}, HTTP ${status})`;
@@ -68,7 +80,9 @@ export function classifyStatus(status: number, retryAfter: string | undefined, b
     return new CapError('rate-limited', `CAP is rate limiting requests at ${at}; lower --concurrency or run less often`, { status, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
   if (status >= 500) {
-    return new CapError('server-error', `CAP failed with a server error at ${at}; try again later or tell CAP's operators`, { status, retryable: true });
+    // A 503 may say when to come back (RFC 9110, Retry-After), as a 429 does.
+    const retryAfterMs = parseRetryAfter(retryAfter, now);
+    return new CapError('server-error', `CAP failed with a server error at ${at}; try again later or tell CAP's operators`, { status, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
   return new CapError('bad-request', `CAP answered with unexpected status ${status} at ${at}`, { status });
 }
