@@ -13,6 +13,8 @@ export type RoleBehaviour =
   | { kind: 'drop' }
   | { kind: 'stall' }
   | { kind: 'huge'; bytes: number }
+  /** 200 with the headers and the first `bytes` of a credentials body (default half), then the connection is cut. */
+  | { kind: 'reset'; bytes?: number }
   /** Answers each request in turn from the list; the last one repeats. */
   | { kind: 'sequence'; steps: RoleBehaviour[] };
 
@@ -176,6 +178,12 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
       case 'drop':
         socket.destroy();
         return;
+      case 'reset': {
+        const body = JSON.stringify({ Credentials: credentials(3600) });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+        res.write(body.slice(0, b.bytes ?? Math.floor(body.length / 2)), () => socket.destroy());
+        return;
+      }
       case 'stall':
         return; // never answers; the client's timeout must fire
       case 'sequence':
