@@ -51,6 +51,8 @@ export async function refreshClusterTargets(
 ): Promise<Report> {
   const limit = createLimiter(run.concurrency ?? KUBE_CONCURRENCY);
   const targets = await loadClusterTargets(api, wanted, deps.logger, run.source, limit);
+  // A Secret that cannot be read or has no role fails before the engine: log it as a failed write is.
+  for (const t of targets) if (t.problem) deps.logger.error('target failed', { target: targetKey(t), error: t.problem });
   const store = createClusterStore({ api, limit, policy: settings.policy, now: deps.now, logger: deps.logger });
   const report = await runRefresh(targets, store, settings, deps);
 
