@@ -18,10 +18,11 @@ if (!existsSync(join(root, 'dist', 'cap-token-refresh.js'))) {
 }
 const out = await mkdtemp(join(tmpdir(), 'ctr-bench-build-'));
 try {
-  const outfile = join(out, 'bench.mjs');
   await build({
-    entryPoints: [join(root, 'scripts', 'bench', 'run.ts')],
-    outfile,
+    // The bench, and the CAP simulator's thread (a second, self-contained file).
+    entryPoints: { bench: join(root, 'scripts', 'bench', 'run.ts'), 'cap-worker': join(root, 'scripts', 'bench', 'cap-worker.ts') },
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -29,8 +30,8 @@ try {
     banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);" },
     logLevel: 'warning',
   });
-  const { main } = await import(pathToFileURL(outfile).href);
-  process.exitCode = await main({ root, argv: process.argv.slice(2) });
+  const { main } = await import(pathToFileURL(join(out, 'bench.mjs')).href);
+  process.exitCode = await main({ root, capWorker: join(out, 'cap-worker.mjs'), argv: process.argv.slice(2) });
 } finally {
   await rm(out, { recursive: true, force: true });
 }

@@ -9,7 +9,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { startCapSimulator, type CapSimulator } from '../../src/sim/cap-simulator.js';
+import { Worker } from 'node:worker_threads';
+import type { CapWorkerData, CapWorkerMessage } from './cap-worker.js';
 import { createThrowawayPki } from '../../src/sim/pki.js';
 import { startKubeApiServer, type KubeApiServer } from '../../test/support/kube-api-server.js';
 
@@ -38,7 +39,7 @@ interface Proc {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** performance.now() just before spawn and when the child exited. */
+  /** Just before spawn and when the child exited, on the clock `now()`. */
   startedAt: number;
   endedAt: number;
   ms: number;
@@ -84,10 +85,54 @@ const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 const b64 = (t: string) => Buffer.from(t).toString('base64');
 const unb64 = (t: unknown) => Buffer.from(String(t ?? ''), 'base64').toString('utf8');
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
+/** Milliseconds on a clock shared with the CAP simulator's thread. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** The CAP simulator running on its worker thread, as the bench sees it. */
+interface RemoteCap {
+  url: string;
+  /** Requests received so far. */
+  calls: number;
+  /** Access key ids issued so far, in order. */
+  issued: string[];
+  onRequest?: (at: number) => void;
+  stop(): Promise<void>;
+}
+
+async function startRemoteCap(file: string, data: CapWorkerData): Promise<RemoteCap> {
+  const worker = new Worker(file, { workerData: data });
+  let stopped: (() => void) | undefined;
+  const cap: RemoteCap = {
+    url: '',
+    calls: 0,
+    issued: [],
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        stopped = resolve;
+        worker.postMessage({ type: 'stop' });
+      });
+      await worker.terminate();
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (m: CapWorkerMessage) => {
+      if (m.type === 'ready') {
+        cap.url = m.url;
+        resolve();
+      } else if (m.type === 'request') {
+        cap.calls += 1;
+        cap.onRequest?.(m.at);
+      } else if (m.type === 'issued') cap.issued.push(m.accessKeyId);
+      else if (m.type === 'stopped') stopped?.();
+    });
+  });
+  return cap;
+}
 
 function run(command: string, args: string[], env: Record<string, string>): Promise<Proc> {
   return new Promise((resolve, reject) => {
-    const startedAt = performance.now();
+    const startedAt = now();
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -97,7 +142,7 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const endedAt = performance.now();
+      const endedAt = now();
       resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), startedAt, endedAt, ms: endedAt - startedAt });
     });
   });
@@ -124,8 +169,8 @@ function seed(kube: KubeApiServer, targets: Target[]): Map<string, string> {
 }
 
 /** Every target now holds a key id CAP issued after `issuedFrom`, different from before; returns the failures. */
-function verifyRefreshed(kube: KubeApiServer, sim: CapSimulator, targets: Target[], before: Map<string, string>, issuedFrom: number): string[] {
-  const issued = new Set(sim.issued.slice(issuedFrom).map((c) => c.accessKeyId));
+function verifyRefreshed(kube: KubeApiServer, sim: RemoteCap, targets: Target[], before: Map<string, string>, issuedFrom: number): string[] {
+  const issued = new Set(sim.issued.slice(issuedFrom));
   const problems: string[] = [];
   for (const t of targets) {
     const secret = kube.getSecret(t.namespace, t.name);
@@ -143,7 +188,7 @@ function must(ok: boolean, what: string): void {
   if (!ok) throw new Error(`verification failed: ${what}`);
 }
 
-export async function main({ root, argv }: { root: string; argv: string[] }): Promise<number> {
+export async function main({ root, capWorker, argv }: { root: string; capWorker: string; argv: string[] }): Promise<number> {
   const opts = parseArgs(argv);
   const bin = join(root, 'bin', 'cap-token-refresh');
   if (!existsSync(join(root, 'dist', 'cap-token-refresh.js'))) {
@@ -171,7 +216,7 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
     return { ...p, usage: { rssMb: (raw.maxRSS ?? NaN) / 1024, cpuMs: ((raw.userCPUTime ?? NaN) + (raw.systemCPUTime ?? NaN)) / 1000 } };
   };
 
-  let sim: CapSimulator | undefined;
+  let sim: RemoteCap | undefined;
   let kube: KubeApiServer | undefined;
   try {
     log('making a throwaway PKI and starting the CAP simulator and the Kubernetes API test server');
@@ -180,7 +225,7 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
     await writeFile(files.ca, pki.ca.certPem);
     await writeFile(files.cert, pki.client.certPem);
     await writeFile(files.key, pki.client.keyPem, { mode: 0o600 });
-    sim = await startCapSimulator({ server: pki.server, clientCaPem: pki.ca.certPem, delayMs: CAP_DELAY_MS });
+    sim = await startRemoteCap(capWorker, { server: pki.server, clientCaPem: pki.ca.certPem, delayMs: CAP_DELAY_MS });
     kube = await startKubeApiServer();
     const kubeconfig = await kube.writeKubeconfig(dir);
     const home = join(dir, 'home');
@@ -192,10 +237,10 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
     // Timestamps of CAP requests (as they arrive) and of Secret writes (as the server starts them).
     let capArrivals: number[] = [];
     let secretWrites: number[] = [];
-    sim.onRequest = () => capArrivals.push(performance.now());
+    sim.onRequest = (at) => capArrivals.push(at);
     const watchWrites = (k: KubeApiServer) =>
       k.onBeforeWrite((req) => {
-        if (req.resource === 'secrets') secretWrites.push(performance.now());
+        if (req.resource === 'secrets') secretWrites.push(now());
       });
 
     const targets = targetsFor(SECRETS, ROLES);
@@ -220,13 +265,13 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
     for (let i = 0; i < (opts.skipShell ? 0 : opts.shellRuns); i++) {
       log(`shell way (kubectl, jq, curl; one Secret after another), run ${i + 1} of ${opts.shellRuns}`);
       const before = seed(kube, targets);
-      const calls = sim.calls.length;
+      const calls = sim.calls;
       const issuedFrom = sim.issued.length;
       const p = await run('bash', [shell, ...targets.map((t) => `${t.namespace}/${t.name}`)], env);
       must(p.code === 0, `the shell way exited ${p.code}: ${p.stderr.slice(0, 500)}`);
       const problems = verifyRefreshed(kube, sim, targets, before, issuedFrom);
       must(problems.length === 0, `shell way: ${problems.slice(0, 3).join('; ')}`);
-      shellCalls = sim.calls.length - calls;
+      shellCalls = sim.calls - calls;
       shellMs.push(p.ms);
     }
 
@@ -237,7 +282,7 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
       log(`cap-token-refresh refresh --force --concurrency ${opts.concurrency}, run ${i + 1} of ${opts.runs}`);
       const before = seed(kube, targets); // (reset() also drops hooks: watch after seeding)
       watchWrites(kube);
-      const calls = sim.calls.length;
+      const calls = sim.calls;
       const issuedFrom = sim.issued.length;
       capArrivals = [];
       secretWrites = [];
@@ -259,7 +304,7 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
         phase: lastWrite - firstCap,
         toolCpuMs: p.usage.cpuMs,
         rssMb: p.usage.rssMb,
-        capCalls: sim.calls.length - calls,
+        capCalls: sim.calls - calls,
         serverCpuMs: (serverCpu.user + serverCpu.system) / 1000,
       });
     }
@@ -268,13 +313,13 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
     const nothingDueMs: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
       log(`nothing due: refresh of the ${SECRETS} fresh Secrets, run ${i + 1} of ${opts.runs}`);
-      const calls = sim.calls.length;
+      const calls = sim.calls;
       const version = kube.resourceVersion;
       kube.clearRequests();
       const p = await tool(['refresh', '--concurrency', String(opts.concurrency), '--output', 'json', '--log-level', 'warn', ...targetArgs], env);
       must(p.code === 0, `nothing-due refresh exited ${p.code}: ${p.stderr.slice(0, 500)}`);
       must((JSON.parse(p.stdout) as { targets: { result: string }[] }).targets.every((t) => t.result === 'fresh'), 'every target reported fresh');
-      must(sim.calls.length === calls, 'no CAP call when nothing is due');
+      must(sim.calls === calls, 'no CAP call when nothing is due');
       must(kube.resourceVersion === version && kube.requests.every((r) => r.verb === 'get'), 'no write of any kind when nothing is due');
       nothingDueMs.push(p.ms);
     }
@@ -292,12 +337,12 @@ export async function main({ root, argv }: { root: string; argv: string[] }): Pr
       });
     }
     const bigIssuedFrom = sim.issued.length;
-    const bigCalls = sim.calls.length;
+    const bigCalls = sim.calls;
     const bigRun = await tool(['refresh', '--output', 'json', '--log-level', 'warn'], env);
     must(bigRun.code === 0, `the ${BIG_SECRETS}-Secret refresh exited ${bigRun.code}: ${bigRun.stderr.slice(0, 500)}`);
     const bigProblems = verifyRefreshed(kube, sim, big, bigBefore, bigIssuedFrom);
     must(bigProblems.length === 0, `${BIG_SECRETS} Secrets: ${bigProblems.slice(0, 3).join('; ')}`);
-    must(sim.calls.length - bigCalls === BIG_ROLES, `one CAP call per role at ${BIG_SECRETS} Secrets`);
+    must(sim.calls - bigCalls === BIG_ROLES, `one CAP call per role at ${BIG_SECRETS} Secrets`);
     const peakRssMb = bigRun.usage.rssMb;
 
     // Figures.
