@@ -107,6 +107,8 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
   return {
     written,
     refreshedElsewhere,
+    // Every API call goes through `limit`, so writes need no CAP slot.
+    boundsOwnWrites: true,
     write: (targets, creds, refreshedAt) => Promise.all(targets.map((t) => writeOne(t, creds, refreshedAt))),
   };
 }

@@ -23,6 +23,12 @@ export interface RefreshTarget {
 /** Where targets come from and where credentials go. A failed write throws with a message that names the cure. */
 export interface TargetStore<T extends RefreshTarget = RefreshTarget> {
   write(targets: T[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]>;
+  /**
+   * The store bounds its own writes (the cluster store's API limiter): a role's writes then
+   * run after its CAP slot is released, so the next CAP request never waits for them.
+   * Otherwise (disk) a role's writes finish inside its slot, as --concurrency 1 promises.
+   */
+  readonly boundsOwnWrites?: boolean;
 }
 
 export type WriteOutcome = { ok: true; expiration: string } | { ok: false; error: string };
@@ -86,17 +92,7 @@ export async function runRefresh<T extends RefreshTarget>(
     deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason });
   }
 
-  await mapWithConcurrency([...groups.values()], settings.concurrency, async ({ query, targets: due }) => {
-    let creds: CapCredentials;
-    try {
-      creds = await deps.fetchCredentials(query);
-    } catch (err) {
-      const error = errorMessage(err);
-      deps.logger.error('CAP request failed', { role: query.role, targets: due.length, error });
-      for (const t of due) results.set(t, { ...baseReport(t), result: 'failed', error });
-      return;
-    }
-    const refreshedAt = deps.now();
+  const writeAll = async (due: T[], creds: CapCredentials, refreshedAt: Date): Promise<void> => {
     let outcomes: WriteOutcome[];
     try {
       outcomes = await store.write(due, creds, refreshedAt);
@@ -109,7 +105,25 @@ export async function runRefresh<T extends RefreshTarget>(
       if (o.ok) deps.logger.info('refreshed', { target: `${t.namespace}/${t.name}`, role: t.role, expiration: o.expiration });
       else deps.logger.error('write failed', { target: `${t.namespace}/${t.name}`, error: o.error });
     });
+  };
+  const detached: Promise<void>[] = [];
+
+  await mapWithConcurrency([...groups.values()], settings.concurrency, async ({ query, targets: due }) => {
+    let creds: CapCredentials;
+    try {
+      creds = await deps.fetchCredentials(query);
+    } catch (err) {
+      const error = errorMessage(err);
+      deps.logger.error('CAP request failed', { role: query.role, targets: due.length, error });
+      for (const t of due) results.set(t, { ...baseReport(t), result: 'failed', error });
+      return;
+    }
+    const refreshedAt = deps.now();
+    if (!store.boundsOwnWrites) return writeAll(due, creds, refreshedAt);
+    // Start the writes on the next turn of the event loop, after this slot's next CAP request is sent.
+    detached.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => writeAll(due, creds, refreshedAt)));
   });
+  await Promise.all(detached);
 
   return { targets: targets.map((t) => results.get(t)!) };
 }
