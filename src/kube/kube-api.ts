@@ -1,4 +1,6 @@
-import { ApiException, CoreV1Api, CustomObjectsApi, type CoreV1Event, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type https from 'node:https';
+import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
 
 export const CREDENTIALS_REQUEST_GROUP = 'cloudcredential.openshift.io';
 export const CREDENTIALS_REQUEST_VERSION = 'v1';
@@ -32,9 +34,38 @@ export interface KubeApi {
   createEvent(namespace: string, body: CoreV1Event): Promise<void>;
 }
 
+/** Connections to the API server in flight at once (the refresh also bounds its calls). */
+const MAX_CONNECTIONS = 16;
+
+/**
+ * The API calls over undici, the HTTP client the CAP side uses too. @kubernetes/client-node's
+ * KubeConfig does what it does well (kubeconfig semantics, in-cluster token files, auth
+ * providers); its generated API classes are not loaded: they cost ~3 MB of code, and its
+ * fetch stack opened a new TLS connection per call. TLS verification is always on.
+ */
 export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  // The TLS material and headers the kubeconfig gives, asked once: a run lasts seconds, and
+  // a service account token file is re-read by the next run.
+  let connection: Promise<{ dispatcher: Agent; headers: Record<string, string> }> | undefined;
+  const connect = () => (connection ??= openConnection(kubeConfig));
+
+  async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+    const { dispatcher: d, headers } = await connect();
+    const res = await request(new URL(path, server), {
+      method,
+      dispatcher: d,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const status = parseStatus(text);
+      throw new KubeRequestError(res.statusCode, undefined, status.reason, status.fields);
+    }
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  const enc = encodeURIComponent;
   return {
     server,
     listCredentialsRequests: (namespace) =>
@@ -42,23 +73,40 @@ export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
         const items: unknown[] = [];
         let next: string | undefined;
         do {
-          const page = (await custom.listNamespacedCustomObject({
-            group: CREDENTIALS_REQUEST_GROUP,
-            version: CREDENTIALS_REQUEST_VERSION,
-            namespace,
-            plural: CREDENTIALS_REQUEST_PLURAL,
-            limit: 500,
-            ...(next ? { _continue: next } : {}),
-          })) as { items?: unknown[]; metadata?: { continue?: string } };
+          const query = new URLSearchParams({ limit: '500', ...(next ? { continue: next } : {}) });
+          const page = await call<{ items?: unknown[]; metadata?: { continue?: string } }>(
+            'GET',
+            `/apis/${CREDENTIALS_REQUEST_GROUP}/${CREDENTIALS_REQUEST_VERSION}/namespaces/${enc(namespace)}/${CREDENTIALS_REQUEST_PLURAL}?${query}`,
+          );
           items.push(...(Array.isArray(page?.items) ? page.items : []));
           next = page?.metadata?.continue || undefined;
         } while (next);
         return items;
       }),
-    readSecret: (namespace, name) => guard(() => core.readNamespacedSecret({ namespace, name })),
-    replaceSecret: (namespace, name, body) => guard(() => core.replaceNamespacedSecret({ namespace, name, body })),
-    createEvent: (namespace, body) => guard(async () => void (await core.createNamespacedEvent({ namespace, body }))),
+    readSecret: (namespace, name) => guard(() => call<V1Secret>('GET', `/api/v1/namespaces/${enc(namespace)}/secrets/${enc(name)}`)),
+    replaceSecret: (namespace, name, body) => guard(() => call<V1Secret>('PUT', `/api/v1/namespaces/${enc(namespace)}/secrets/${enc(name)}`, body)),
+    createEvent: (namespace, body) => guard(async () => void (await call('POST', `/api/v1/namespaces/${enc(namespace)}/events`, body))),
   };
+}
+
+async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Agent; headers: Record<string, string> }> {
+  const opts: https.RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(opts);
+  const tlsServerName = kubeConfig.getCurrentCluster()?.tlsServerName;
+  const dispatcher = new Agent({
+    connections: MAX_CONNECTIONS,
+    connect: {
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      ...(opts.cert ? { cert: opts.cert } : {}),
+      ...(opts.key ? { key: opts.key } : {}),
+      ...(tlsServerName ? { servername: tlsServerName } : {}),
+      rejectUnauthorized: true,
+    },
+  });
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);
+  if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  return { dispatcher, headers };
 }
 
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -72,12 +120,6 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 /** Keeps only what may be shown of a failure: status, reason, 422 field paths, error code. */
 export async function toKubeRequestError(err: unknown): Promise<KubeRequestError> {
   if (err instanceof KubeRequestError) return err;
-  if (err instanceof ApiException) {
-    const status = typeof err.code === 'number' ? err.code : undefined;
-    const body = await Promise.resolve(err.body).catch(() => undefined);
-    const parsed = parseStatus(body);
-    return new KubeRequestError(status, undefined, parsed.reason, parsed.fields);
-  }
   const e = err as { code?: unknown; errno?: unknown; cause?: { code?: unknown } } | undefined;
   const code = [e?.code, e?.errno, e?.cause?.code].find((c): c is string => typeof c === 'string');
   return new KubeRequestError(undefined, code ?? (err instanceof Error ? err.name : 'unknown error'), undefined, []);

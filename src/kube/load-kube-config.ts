@@ -3,29 +3,6 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { ConfigError } from '../core/errors.js';
 
-/**
- * @kubernetes/client-node 1.4 makes a new https.Agent for every request (its private
- * `createAgent`), so every call pays a TCP and TLS handshake. The agent depends only on the
- * cluster and the TLS material of the config, which do not change during a run, so one
- * keep-alive agent per cluster serves every request: a run over 1000 Secrets makes ~3000 calls.
- */
-class PooledKubeConfig extends KubeConfig {
-  readonly agents = new Map<string, unknown>();
-}
-type CreateAgent = (cluster: Cluster | null, options: Record<string, unknown>) => unknown;
-const libraryCreateAgent = (KubeConfig.prototype as unknown as { createAgent?: CreateAgent }).createAgent;
-if (typeof libraryCreateAgent === 'function') {
-  (PooledKubeConfig.prototype as unknown as { createAgent: CreateAgent }).createAgent = function (this: PooledKubeConfig, cluster, options) {
-    const key = cluster?.name ?? '';
-    let agent = this.agents.get(key);
-    if (!agent) {
-      agent = libraryCreateAgent.call(this, cluster, { ...options, keepAlive: true, maxSockets: 32 });
-      this.agents.set(key, agent);
-    }
-    return agent;
-  };
-}
-
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** Where the Kubernetes configuration may come from; injected so tests need no pod and no home folder. */
@@ -93,7 +70,7 @@ function fromServiceAccount(saDir: string, env: Record<string, string | undefine
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const namespaceFile = join(saDir, 'namespace');
   const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
-  const kubeConfig = new PooledKubeConfig();
+  const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'in-cluster', server, caFile, skipTLSVerify: false }],
     users: [{ name: 'service-account', authProvider: { name: 'tokenFile', config: { tokenFile: join(saDir, 'token') } } }],
@@ -104,7 +81,7 @@ function fromServiceAccount(saDir: string, env: Record<string, string | undefine
 }
 
 function fromFiles(files: string[], context: string | undefined, origin: string): LoadedKubeConfig {
-  const kubeConfig = new PooledKubeConfig();
+  const kubeConfig = new KubeConfig();
   files.forEach((file, i) => {
     const one = new KubeConfig();
     try {
