@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { parseCapResponse } from '../core/cap-response.js';
 import type { CapCredentials } from '../core/credentials.js';
@@ -33,10 +34,10 @@ export interface CapClient {
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export function createCapClient(opts: CapClientOptions): CapClient {
+  // One TLS context for every connection to CAP: building one parses the CA bundle (the
+  // system's store can hold hundreds of certificates) and the key again each time.
   const tls = {
-    cert: opts.identity.certPem,
-    key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}),
+    secureContext: createSecureContext({ cert: opts.identity.certPem, key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(), ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}) }),
     // Never switched off: the server certificate and its hostname are always verified.
     rejectUnauthorized: true,
   };

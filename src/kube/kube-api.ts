@@ -1,4 +1,5 @@
 import type https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 
@@ -93,15 +94,15 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Age
   const opts: https.RequestOptions = {};
   await kubeConfig.applyToHTTPSOptions(opts);
   const tlsServerName = kubeConfig.getCurrentCluster()?.tlsServerName;
+  // One TLS context for every connection: building one parses the CA bundle again each time.
+  const secureContext = createSecureContext({
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    ...(opts.cert ? { cert: opts.cert } : {}),
+    ...(opts.key ? { key: opts.key } : {}),
+  });
   const dispatcher = new Agent({
     connections: MAX_CONNECTIONS,
-    connect: {
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      ...(opts.cert ? { cert: opts.cert } : {}),
-      ...(opts.key ? { key: opts.key } : {}),
-      ...(tlsServerName ? { servername: tlsServerName } : {}),
-      rejectUnauthorized: true,
-    },
+    connect: { secureContext, ...(tlsServerName ? { servername: tlsServerName } : {}), rejectUnauthorized: true },
   });
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);
