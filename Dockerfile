@@ -35,5 +35,5 @@ COPY --from=build /src/dist /app/dist
 ENV NODE_ENV=production
 WORKDIR /app
 USER 1001:0
-ENTRYPOINT ["node", "/app/dist/cap-token-refresh.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/cap-token-refresh.js"]
 CMD ["refresh"]

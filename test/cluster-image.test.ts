@@ -99,7 +99,7 @@ describe('the Dockerfile', () => {
     expect(copies).toEqual(['COPY --from=build /usr/local/bin/node /usr/local/bin/node', 'COPY --from=build /src/dist /app/dist']);
     expect(final!.lines.filter((l) => /^RUN\s/i.test(l))).toEqual([]);
     expect(final!.lines).toContain('USER 1001:0');
-    expect(final!.lines).toContain('ENTRYPOINT ["node", "/app/dist/cap-token-refresh.js"]');
+    expect(final!.lines).toContain('ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/cap-token-refresh.js"]');
     expect(final!.lines.at(-1)).toBe('CMD ["refresh"]');
   });
 

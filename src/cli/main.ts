@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
 import { Redactor } from '../log/redactor.js';
 import type { CommandContext } from '../commands/context.js';
 import { runCli } from './program.js';
@@ -21,6 +22,11 @@ function processContext(): CommandContext {
     },
   };
 }
+
+// undici parses HTTP with llhttp compiled to WebAssembly; V8's optimizing tier-up of that
+// module costs ~30 MB of memory for a moment, for parsing a few small answers. The baseline
+// compiler is plenty for a short run. Set before the first request compiles the module.
+setFlagsFromString('--liftoff-only');
 
 // The entry point: the only place that touches the real process.
 const code = await runCli(process.argv.slice(2), processContext());

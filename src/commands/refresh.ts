@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { renderReportJson, renderReportTable, reportSucceeded, type Report } from '../core/report.js';
-import { createManifestStore, loadManifestTargets } from '../disk/manifest-store.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { runRefresh, type RefreshSettings } from '../refresh/engine.js';
 import { buildCapClient, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
@@ -39,6 +38,8 @@ export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promis
   try {
     const deps = { fetchCredentials: cap.fetchCredentials, now: ctx.now, logger };
     if (opts.manifests) {
+      // Each side loads only its own code: a cluster run needs no YAML editor, a disk run no Kubernetes client.
+      const { createManifestStore, loadManifestTargets } = await import('../disk/manifest-store.js');
       const dir = resolve(ctx.cwd, opts.manifests);
       report = await runRefresh(await loadManifestTargets(dir), createManifestStore(), refreshSettings, deps);
     } else {

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import type { Cluster, Context, User } from '@kubernetes/client-node';
+// The module itself, not the package index: the index also loads exec, attach, cp, port-forward
+// and watch (ws, tar, ...), ~100 KB of code a refresh never runs.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ConfigError } from '../core/errors.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
