@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { RefreshTarget, TargetStore, WriteOutcome } from '../refresh/engine.js';
 import { describeSecretFailure } from './describe-kube-failure.js';
 import { toKubeRequestError, type KubeApi } from './kube-api.js';
-import type { Limiter } from './limiter.js';
+import type { Limiter } from '../refresh/limiter.js';
 import { applyCredentialsToSecret, readSecretState, type SecretState } from './secret-update.js';
 
 /** A Secret in the cluster as it was read, ready for the engine. */

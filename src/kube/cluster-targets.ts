@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { ClusterTarget } from './cluster-store.js';
 import { describeConnectionFailure, describeSecretFailure, missingRoleMessage } from './describe-kube-failure.js';
 import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type KubeApi } from './kube-api.js';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createLimiter, type Limiter } from '../refresh/limiter.js';
 import { loadKubeConfig, type KubeEnvironment } from './load-kube-config.js';
 import { parseTargetFlags, secretRefsFromCredentialsRequests, type SecretRef } from './secret-refs.js';
 import { readSecretState } from './secret-update.js';
@@ -57,8 +57,23 @@ export async function loadClusterTargets(
   source: string,
   limit: Limiter = createLimiter(KUBE_CONCURRENCY),
 ): Promise<ClusterTarget[]> {
+  return Promise.all(await startReadingClusterTargets(api, wanted, logger, source, limit));
+}
+
+/**
+ * The targets as they are being read, in order: discovery (when no Secret is named) is
+ * awaited, then every read is started (bounded by `limit`) and returned as a promise, so a
+ * refresh can act on the first Secrets while the others are still on their way.
+ */
+export async function startReadingClusterTargets(
+  api: KubeApi,
+  wanted: SecretRef[] | undefined,
+  logger: Logger,
+  source: string,
+  limit: Limiter = createLimiter(KUBE_CONCURRENCY),
+): Promise<Promise<ClusterTarget>[]> {
   const refs = wanted ?? (await discoverSecretRefs(api, logger, source));
-  return Promise.all(refs.map((ref) => readTarget(api, limit, ref)));
+  return refs.map((ref) => readTarget(api, limit, ref));
 }
 
 async function discoverSecretRefs(api: KubeApi, logger: Logger, source: string): Promise<SecretRef[]> {

@@ -1,11 +1,11 @@
-import type { Report } from '../core/report.js';
+import type { Report, TargetReport } from '../core/report.js';
 import type { CommandContext } from '../commands/context.js';
 import type { RefreshOptions } from '../commands/refresh.js';
 import { runRefresh, type RefreshDeps, type RefreshSettings } from '../refresh/engine.js';
-import { connectCluster, KUBE_CONCURRENCY, loadClusterTargets, wantedTargets, type ClusterEnvironment } from './cluster-targets.js';
+import { connectCluster, KUBE_CONCURRENCY, startReadingClusterTargets, wantedTargets, type ClusterEnvironment } from './cluster-targets.js';
 import { createClusterStore, targetKey, type ClusterStore, type ClusterTarget } from './cluster-store.js';
 import { toKubeRequestError, type KubeApi } from './kube-api.js';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createLimiter, type Limiter } from '../refresh/limiter.js';
 import { buildSecretEvent, type SecretEventSpec } from './secret-events.js';
 import { isNamespaceName, isSecretName, type SecretRef } from './secret-refs.js';
 
@@ -50,51 +50,51 @@ export async function refreshClusterTargets(
   run: ClusterRunOptions,
 ): Promise<Report> {
   const limit = createLimiter(run.concurrency ?? KUBE_CONCURRENCY);
-  const targets = await loadClusterTargets(api, wanted, deps.logger, run.source, limit);
-  // A Secret that cannot be read or has no role fails before the engine: log it as a failed write is.
-  for (const t of targets) if (t.problem) deps.logger.error('target failed', { target: targetKey(t), error: t.problem });
+  const reading = await startReadingClusterTargets(api, wanted, deps.logger, run.source, limit);
   const store = createClusterStore({ api, limit, policy: settings.policy, now: deps.now, logger: deps.logger });
-  const report = await runRefresh(targets, store, settings, deps);
-
-  for (const entry of report.targets) {
-    const elsewhere = store.refreshedElsewhere.get(targetKey(entry));
-    if (entry.result === 'refreshed' && elsewhere) Object.assign(entry, { result: 'fresh', expiration: elsewhere });
-  }
-  await recordEvents(api, limit, targets, report, store, deps, run);
+  const events: Promise<void>[] = [];
+  const report = await runRefresh(
+    // A Secret that cannot be read or has no role fails before the engine: log it as a failed write is.
+    reading.map((p) => p.then((t) => (t.problem && deps.logger.error('target failed', { target: targetKey(t), error: t.problem }), t))),
+    store,
+    settings,
+    deps,
+    (target, entry) => {
+      const elsewhere = store.refreshedElsewhere.get(targetKey(entry));
+      if (entry.result === 'refreshed' && elsewhere) Object.assign(entry, { result: 'fresh', expiration: elsewhere });
+      // Recorded while other roles are still being refreshed, not after the whole run.
+      events.push(recordEvent(api, limit, target, entry, store, deps, run));
+    },
+  );
+  await Promise.all(events);
   return report;
 }
 
-/** One Event per refreshed (Normal) and failed (Warning) Secret; an Event that cannot be recorded is only a warning. */
-async function recordEvents(
+/** The Event of one Secret: Normal when refreshed, Warning when failed; one that cannot be recorded is only a warning. */
+async function recordEvent(
   api: KubeApi,
   limit: Limiter,
-  targets: ClusterTarget[],
-  report: Report,
+  target: ClusterTarget,
+  entry: TargetReport,
   store: ClusterStore,
   deps: RefreshDeps,
   run: ClusterRunOptions,
 ): Promise<void> {
-  const now = deps.now();
-  await Promise.all(
-    report.targets.map(async (entry, i) => {
-      const target = targets[i];
-      if (!target || !isNamespaceName(entry.namespace) || !isSecretName(entry.name)) return;
-      const key = targetKey(entry);
-      const written = store.written.get(key);
-      let spec: SecretEventSpec;
-      if (entry.result === 'refreshed' && written) spec = { kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey };
-      else if (entry.result === 'failed') spec = { kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') };
-      else return;
-      const uid = written?.uid ?? target.secret?.metadata?.uid;
-      const resourceVersion = written?.resourceVersion ?? target.secret?.metadata?.resourceVersion;
-      const event = buildSecretEvent({ namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) }, spec, now, run.instance);
-      try {
-        await limit(() => api.createEvent(entry.namespace, event));
-      } catch (err) {
-        const failure = await toKubeRequestError(err);
-        const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
-        deps.logger.warn(`could not record the ${spec.kind === 'refreshed' ? 'CredentialsRefreshed' : 'CredentialsRefreshFailed'} Event on the Secret (${failure.message})${cure}`, { target: key });
-      }
-    }),
-  );
+  if (!isNamespaceName(entry.namespace) || !isSecretName(entry.name)) return;
+  const key = targetKey(entry);
+  const written = store.written.get(key);
+  let spec: SecretEventSpec;
+  if (entry.result === 'refreshed' && written) spec = { kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey };
+  else if (entry.result === 'failed') spec = { kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') };
+  else return;
+  const uid = written?.uid ?? target.secret?.metadata?.uid;
+  const resourceVersion = written?.resourceVersion ?? target.secret?.metadata?.resourceVersion;
+  const event = buildSecretEvent({ namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) }, spec, deps.now(), run.instance);
+  try {
+    await limit(() => api.createEvent(entry.namespace, event));
+  } catch (err) {
+    const failure = await toKubeRequestError(err);
+    const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
+    deps.logger.warn(`could not record the ${spec.kind === 'refreshed' ? 'CredentialsRefreshed' : 'CredentialsRefreshFailed'} Event on the Secret (${failure.message})${cure}`, { target: key });
+  }
 }

@@ -4,7 +4,7 @@ import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy
 import type { Report, TargetReport } from '../core/report.js';
 import type { CapQuery } from '../cap/url.js';
 import type { Logger } from '../log/logger.js';
-import { mapWithConcurrency } from './concurrency.js';
+import { createLimiter } from './limiter.js';
 
 /** A Secret to keep alive, wherever it lives (a manifest file or a cluster). */
 export interface RefreshTarget {
@@ -47,85 +47,111 @@ export interface RefreshSettings {
   mission?: string;
 }
 
+/** Called as soon as a target's result is known, before the whole run ends (Events, progress). */
+export type ResultListener<T> = (target: T, result: TargetReport) => void;
+
 /**
  * Decides which targets are due, asks CAP once per distinct (agency, mission, role) with
  * bounded concurrency, and writes each due target as soon as its credentials arrive.
- * One failure never blocks another target.
+ * Targets may still be loading (promises, in report order): a role's CAP request starts as
+ * soon as its first due target is read, while the others are still being read. One failure
+ * never blocks another target.
  */
 export async function runRefresh<T extends RefreshTarget>(
-  targets: T[],
+  targets: readonly (T | Promise<T>)[],
   store: TargetStore<T>,
   settings: RefreshSettings,
   deps: RefreshDeps,
+  onResult: ResultListener<T> = () => undefined,
 ): Promise<Report> {
   const now = deps.now();
-  const results = new Map<T, TargetReport>();
-  const groups = new Map<string, { query: CapQuery; targets: T[] }>();
+  const results: TargetReport[] = [];
+  const groups = new Map<string, Group<T>>();
+  const capSlot = createLimiter(settings.concurrency);
+  const detached: Promise<void>[] = [];
+  const settle = (t: T, index: number, report: TargetReport) => {
+    results[index] = report;
+    onResult(t, report);
+  };
+  // Resolves once every target is read, so that a role's write covers all of its targets.
+  let allRead!: () => void;
+  const everyTargetRead = new Promise<void>((resolve) => (allRead = resolve));
 
-  for (const t of targets) {
-    const base = baseReport(t);
-    if (t.problem) {
-      results.set(t, { ...base, result: 'failed', error: t.problem });
-      continue;
-    }
-    const decision = decideRefresh(
-      { ...(t.expiration ? { expiration: t.expiration } : {}), ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}) },
-      now,
-      settings.policy,
-    );
-    if (!decision.due) {
-      results.set(t, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
-      continue;
-    }
-    const agency = t.agency ?? settings.agency;
-    const mission = t.mission ?? settings.mission;
-    if (!agency || !mission) {
-      const missing = [!agency && 'agency (AGENCY, --agency or annotation cap-token-refresh/agency)', !mission && 'mission (MISSION, --mission or annotation cap-token-refresh/mission)'].filter(Boolean);
-      results.set(t, { ...base, result: 'failed', error: `no ${missing.join(' and no ')} for this target` });
-      continue;
-    }
-    const query = { agency, mission, role: t.role! };
-    const key = JSON.stringify([agency, mission, query.role]);
-    const group = groups.get(key) ?? { query, targets: [] };
-    group.targets.push(t);
-    groups.set(key, group);
-    deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason });
-  }
-
-  const writeAll = async (due: T[], creds: CapCredentials, refreshedAt: Date): Promise<void> => {
+  const writeAll = async (group: Group<T>, creds: CapCredentials, refreshedAt: Date): Promise<void> => {
+    const due = group.members.map((m) => m.target);
     let outcomes: WriteOutcome[];
     try {
       outcomes = await store.write(due, creds, refreshedAt);
     } catch (err) {
       outcomes = due.map(() => ({ ok: false as const, error: errorMessage(err) }));
     }
-    due.forEach((t, i) => {
+    group.members.forEach(({ target: t, index }, i) => {
       const o = outcomes[i] ?? { ok: false as const, error: 'not written' };
-      results.set(t, o.ok ? { ...baseReport(t), result: 'refreshed', expiration: o.expiration } : { ...baseReport(t), result: 'failed', error: o.error });
+      settle(t, index, o.ok ? { ...baseReport(t), result: 'refreshed', expiration: o.expiration } : { ...baseReport(t), result: 'failed', error: o.error });
       if (o.ok) deps.logger.info('refreshed', { target: `${t.namespace}/${t.name}`, role: t.role, expiration: o.expiration });
       else deps.logger.error('write failed', { target: `${t.namespace}/${t.name}`, error: o.error });
     });
   };
-  const detached: Promise<void>[] = [];
 
-  await mapWithConcurrency([...groups.values()], settings.concurrency, async ({ query, targets: due }) => {
-    let creds: CapCredentials;
-    try {
-      creds = await deps.fetchCredentials(query);
-    } catch (err) {
-      const error = errorMessage(err);
-      deps.logger.error('CAP request failed', { role: query.role, targets: due.length, error });
-      for (const t of due) results.set(t, { ...baseReport(t), result: 'failed', error });
-      return;
+  const startGroup = (query: CapQuery): Group<T> => {
+    const group: Group<T> = { query, members: [], done: Promise.resolve() };
+    group.done = capSlot(async () => {
+      let creds: CapCredentials;
+      try {
+        creds = await deps.fetchCredentials(query);
+      } catch (err) {
+        const error = errorMessage(err);
+        await everyTargetRead;
+        deps.logger.error('CAP request failed', { role: query.role, targets: group.members.length, error });
+        for (const { target, index } of group.members) settle(target, index, { ...baseReport(target), result: 'failed', error });
+        return;
+      }
+      const refreshedAt = deps.now();
+      await everyTargetRead;
+      // Disk: a role's writes finish inside its CAP slot, as --concurrency 1 promises.
+      if (!store.boundsOwnWrites) return writeAll(group, creds, refreshedAt);
+      // Cluster: the store bounds its own writes; they start once this slot is free for the next CAP request.
+      detached.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => writeAll(group, creds, refreshedAt)));
+    });
+    return group;
+  };
+
+  const classify = (t: T, index: number): void => {
+    const base = baseReport(t);
+    if (t.problem) return settle(t, index, { ...base, result: 'failed', error: t.problem });
+    const decision = decideRefresh(
+      { ...(t.expiration ? { expiration: t.expiration } : {}), ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}) },
+      now,
+      settings.policy,
+    );
+    if (!decision.due) {
+      return settle(t, index, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
     }
-    const refreshedAt = deps.now();
-    if (!store.boundsOwnWrites) return writeAll(due, creds, refreshedAt);
-    // Start the writes on the next turn of the event loop, after this slot's next CAP request is sent.
-    detached.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => writeAll(due, creds, refreshedAt)));
-  });
-  await Promise.all(detached);
+    const agency = t.agency ?? settings.agency;
+    const mission = t.mission ?? settings.mission;
+    if (!agency || !mission) {
+      const missing = [!agency && 'agency (AGENCY, --agency or annotation cap-token-refresh/agency)', !mission && 'mission (MISSION, --mission or annotation cap-token-refresh/mission)'].filter(Boolean);
+      return settle(t, index, { ...base, result: 'failed', error: `no ${missing.join(' and no ')} for this target` });
+    }
+    const query = { agency, mission, role: t.role! };
+    const key = JSON.stringify([agency, mission, query.role]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = startGroup(query)));
+    group.members.push({ target: t, index });
+    deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason });
+  };
 
-  return { targets: targets.map((t) => results.get(t)!) };
+  await Promise.all(targets.map(async (t, index) => classify(await t, index)));
+  allRead();
+  await Promise.all([...groups.values()].map((g) => g.done));
+  await Promise.all(detached);
+  return { targets: results };
+}
+
+interface Group<T> {
+  query: CapQuery;
+  members: { target: T; index: number }[];
+  done: Promise<void>;
 }
 
 function baseReport(t: RefreshTarget): TargetReport {
