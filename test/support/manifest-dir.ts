@@ -38,9 +38,18 @@ export async function makeManifestDir(specs: SecretManifestSpec[]): Promise<stri
   return dir;
 }
 
-/** Every file of a folder and its bytes, to prove what changed and what did not. */
+/**
+ * Every file of a folder and its bytes, to prove what changed and what did not. A file that
+ * vanishes between listing and reading (a live run's lock or temporary) is left out.
+ */
 export async function snapshotDir(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(join(dir, name), 'utf8');
+  for (const name of (await readdir(dir)).sort()) {
+    try {
+      out[name] = await readFile(join(dir, name), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
   return out;
 }
