@@ -1,6 +1,7 @@
 // End-to-end: the built command (`npm run build` first) refreshing Secrets in a cluster, against
 // the CAP simulator (mutual TLS) and the Kubernetes API test server, in real temporary folders.
 
+import type { TargetReport as ReportTarget } from '../src/core/report.js';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +12,6 @@ import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
 
-interface ReportTarget {
-  namespace: string;
-  name: string;
-  role: string | null;
-  result: 'refreshed' | 'fresh' | 'failed';
-  expiration: string | null;
-  error?: string;
-}
 
 const CCO = 'openshift-cloud-credential-operator';
 /** The Secrets the release's AWS CredentialsRequests name (fixtures/oc-extract-aws), with a role each. */

@@ -9,6 +9,7 @@
 // Rows run in disk mode (two manifests: the faulty role and a healthy one); the faults that
 // CAP shows per role are then injected all at once into a cluster refresh, for the Events.
 
+import type { TargetReport as ReportTarget } from '../src/core/report.js';
 import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,14 +23,6 @@ import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { startStrictTlsServer } from './support/strict-tls-server.js';
 
-interface ReportTarget {
-  namespace: string;
-  name: string;
-  role: string | null;
-  result: 'refreshed' | 'fresh' | 'failed';
-  expiration: string | null;
-  error?: string;
-}
 
 interface Setup {
   args?: string[];

@@ -7,6 +7,7 @@
 //   3. no secret (issued credentials, the key passphrase, the API token, the server's own
 //      text) in any output, Event or annotation.
 
+import type { TargetReport as ReportTarget } from '../src/core/report.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +16,6 @@ import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 
-interface ReportTarget {
-  namespace: string;
-  name: string;
-  role: string | null;
-  result: 'refreshed' | 'fresh' | 'failed';
-  expiration: string | null;
-  error?: string;
-}
 
 const NS = 'kube-faults';
 const VICTIM = 'victim-credentials';
