@@ -44,7 +44,8 @@ function parseDocuments(text: string): Document.Parsed[] {
     try {
       // Finds what the parser lets through but cannot be used or written back: an alias to
       // no anchor, aliases that expand too far (an alias bomb), a !!binary that is not base64.
-      doc.toJS();
+      // mapAsMap: a key that is itself a map is legal YAML; as a Map it needs no string form (and no warning).
+      doc.toJS({ mapAsMap: true });
       doc.toString(YAML_OUTPUT);
     } catch (err) {
       throw new ManifestParseError(`it is not valid YAML: ${/alias/i.test(errorMessage(err)) ? 'an alias (*name) that names no anchor or expands too far' : 'a value cannot be read back (a tag such as !!binary on the wrong value?)'}`);
