@@ -37,6 +37,8 @@ export interface KubeApi {
 
 /** Connections to the API server in flight at once (the refresh also bounds its calls). */
 const MAX_CONNECTIONS = 16;
+/** Longest wait for a connection, an answer's headers, or the next piece of its body. */
+const API_TIMEOUT_MS = 30_000;
 
 /**
  * The API calls over undici, the HTTP client the CAP side uses too. @kubernetes/client-node's
@@ -102,7 +104,10 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Age
   });
   const dispatcher = new Agent({
     connections: MAX_CONNECTIONS,
-    connect: { secureContext, ...(tlsServerName ? { servername: tlsServerName } : {}), rejectUnauthorized: true },
+    // A hung API server fails its calls instead of holding the job until its deadline.
+    headersTimeout: API_TIMEOUT_MS,
+    bodyTimeout: API_TIMEOUT_MS,
+    connect: { timeout: API_TIMEOUT_MS, secureContext, ...(tlsServerName ? { servername: tlsServerName } : {}), rejectUnauthorized: true },
   });
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);
