@@ -18,10 +18,10 @@ function addCapFlags(cmd: Command): Command {
     .option('--timeout <duration>', 'timeout of one CAP request', '15s');
 }
 
-function addLogFlags(cmd: Command): Command {
+function addLogFlags(cmd: Command, defaultLevel = 'info'): Command {
   return cmd
     .addOption(new Option('--log-format <format>', 'log lines on stderr (default: text on a terminal, json otherwise)').choices(['json', 'text']))
-    .addOption(new Option('--log-level <level>', 'least level logged').choices(['debug', 'info', 'warn', 'error']).default('info'));
+    .addOption(new Option('--log-level <level>', 'least level logged').choices(['debug', 'info', 'warn', 'error']).default(defaultLevel));
 }
 
 const outputOption = () => new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table');
@@ -55,7 +55,8 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       setExitCode((await refresh(opts, ctx)).exitCode);
     });
 
-  addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'))
+  // The demo's report tells what happened; its log shows warnings and errors only, unless asked.
+  addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'), 'warn')
     .action(async (opts) => {
       const { demo } = await import('../commands/demo.js');
       setExitCode(await demo(opts, ctx));

@@ -1,6 +1,8 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { maskAccessKeyId } from '../core/credentials.js';
 import { EXIT_OK } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { startCapSimulator } from '../sim/cap-simulator.js';
@@ -59,10 +61,27 @@ export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<numb
     const second = await refresh(common, ctx);
     ctx.stdout(
       `\nCAP calls: ${callsBefore} on the first run (one per role), ${sim.calls.length - callsBefore} on the second.\n` +
+        (await describeManifest(join(manifestsDir, samples[0]!.file))) +
         `The refreshed manifests are in ${manifestsDir} (mode 0600; they hold live demo credentials).\n`,
     );
     return first.exitCode !== EXIT_OK ? first.exitCode : second.exitCode;
   } finally {
     await sim.stop();
   }
+}
+
+/** What a refreshed manifest now carries, values hidden but the last four characters of the key id. */
+async function describeManifest(path: string): Promise<string> {
+  const secret = parse(await readFile(path, 'utf8')) as {
+    metadata: { annotations: Record<string, string>; labels?: Record<string, string> };
+    stringData: Record<string, string>;
+  };
+  const a = secret.metadata.annotations;
+  return [
+    `\n${path} now holds (secret values hidden):`,
+    `  annotations  cap-token-refresh/expiration: ${a['cap-token-refresh/expiration']}, cap-token-refresh/refreshed-at: ${a['cap-token-refresh/refreshed-at']}`,
+    `  label        cap-token-refresh/managed: "${secret.metadata.labels?.['cap-token-refresh/managed']}"`,
+    `  stringData   aws_access_key_id (${maskAccessKeyId(secret.stringData.aws_access_key_id ?? '')}), aws_secret_access_key, credentials ([default] with the session token)`,
+    '',
+  ].join('\n');
 }
