@@ -1,7 +1,7 @@
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 
 export const CREDENTIALS_REQUEST_GROUP = 'cloudcredential.openshift.io';
 export const CREDENTIALS_REQUEST_VERSION = 'v1';
@@ -49,7 +49,7 @@ const API_TIMEOUT_MS = 30_000;
 export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
   // The TLS material and headers the kubeconfig gives, asked once: a run lasts seconds, and
   // a service account token file is re-read by the next run.
-  let connection: Promise<{ dispatcher: Agent; headers: Record<string, string> }> | undefined;
+  let connection: Promise<{ dispatcher: Dispatcher; headers: Record<string, string> }> | undefined;
   const connect = () => (connection ??= openConnection(kubeConfig));
 
   async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -92,7 +92,7 @@ export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
   };
 }
 
-async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Agent; headers: Record<string, string> }> {
+async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Dispatcher; headers: Record<string, string> }> {
   const opts: https.RequestOptions = {};
   await kubeConfig.applyToHTTPSOptions(opts);
   const tlsServerName = kubeConfig.getCurrentCluster()?.tlsServerName;
@@ -102,13 +102,18 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Age
     ...(opts.cert ? { cert: opts.cert } : {}),
     ...(opts.key ? { key: opts.key } : {}),
   });
-  const dispatcher = new Agent({
+  const tls = { secureContext, ...(tlsServerName ? { servername: tlsServerName } : {}), rejectUnauthorized: true };
+  const limits = {
     connections: MAX_CONNECTIONS,
     // A hung API server fails its calls instead of holding the job until its deadline.
     headersTimeout: API_TIMEOUT_MS,
     bodyTimeout: API_TIMEOUT_MS,
-    connect: { timeout: API_TIMEOUT_MS, secureContext, ...(tlsServerName ? { servername: tlsServerName } : {}), rejectUnauthorized: true },
-  });
+  };
+  // The kubeconfig's proxy-url (http or https; socks is refused when the kubeconfig is loaded).
+  const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl;
+  const dispatcher = proxyUrl
+    ? new ProxyAgent({ ...limits, uri: proxyUrl, requestTls: { ...tls, timeout: API_TIMEOUT_MS } })
+    : new Agent({ ...limits, connect: { ...tls, timeout: API_TIMEOUT_MS } });
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);
   if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;

@@ -121,6 +121,9 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
         'remove it and set certificate-authority (or certificate-authority-data) to the CA of the API server',
     );
   }
+  if (cluster.proxyUrl && !/^https?:\/\//.test(cluster.proxyUrl)) {
+    throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has proxy-url ${cluster.proxyUrl.replace(/\/\/[^@/]*@/, '//')}; only http:// and https:// proxies are supported`);
+  }
   if (!/^https:\/\//.test(cluster.server)) throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has server ${cluster.server}; only https:// API servers are used`);
   const user = kubeConfig.getUser(ctxObject.user) as User;
   const named: [string, string | undefined][] = [

@@ -1,0 +1,58 @@
+// A kubeconfig's proxy-url: the Kubernetes API calls go through the HTTPS proxy (CONNECT),
+// TLS to the API server still verified end to end; a socks proxy is refused before any call.
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { startConnectProxy, type ConnectProxy } from './support/connect-proxy.js';
+import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import { runCli } from './support/run-cli.js';
+
+let cap: CapFixture;
+let kube: KubeApiServer;
+let proxy: ConnectProxy;
+let dir: string;
+
+async function kubeconfigWithProxy(proxyUrl: string): Promise<string> {
+  const file = await kube.writeKubeconfig(dir, `proxied-${Math.random().toString(16).slice(2)}`);
+  const config = parse(await readFile(file, 'utf8'));
+  config.clusters[0].cluster['proxy-url'] = proxyUrl;
+  await writeFile(file, stringify(config), { mode: 0o600 });
+  return file;
+}
+
+beforeAll(async () => {
+  cap = await startCapFixture();
+  kube = await startKubeApiServer();
+  proxy = await startConnectProxy();
+  dir = await mkdtemp(join(tmpdir(), 'ctr-kube-proxy-'));
+  kube.putSecret({ metadata: { namespace: 'team', name: 'aws-creds', annotations: { 'cap-token-refresh/role': 'proxied-role' } }, data: { keep: 'a2VlcA==' } });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await kube?.stop();
+  await cap?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it('reaches the API server through the proxy-url of the kubeconfig', async () => {
+  const kubeconfig = await kubeconfigWithProxy(proxy.url);
+  const r = await runCli(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds', '--output', 'json'], { env: cap.env });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ namespace: 'team', name: 'aws-creds', result: 'refreshed' });
+  expect(proxy.tunnels).toContain(new URL(kube.url).host);
+  expect(kube.getSecret('team', 'aws-creds')?.data?.keep).toBe('a2VlcA==');
+});
+
+it('refuses a socks proxy-url before any request', async () => {
+  const kubeconfig = await kubeconfigWithProxy('socks5://127.0.0.1:1080');
+  kube.clearRequests();
+  const r = await runCli(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds'], { env: cap.env });
+  expect(r.code).toBe(3);
+  expect(r.stderr).toMatch(/proxy-url socks5:\/\/127\.0\.0\.1:1080; only http:\/\/ and https:\/\/ proxies are supported/);
+  expect(kube.requests).toHaveLength(0);
+});
