@@ -60,6 +60,9 @@ export function createCapClient(opts: CapClientOptions): CapClient {
   const dispatcher: Dispatcher = new EnvHttpProxyAgent({
     connect,
     requestTls: tls,
+    // The TLS connection to an https:// proxy is verified too, whatever NODE_TLS_REJECT_UNAUTHORIZED
+    // says: the proxy may get a Proxy-Authorization header, and undici would otherwise leave this to Node's default.
+    proxyTls: { rejectUnauthorized: true },
     httpsProxy: opts.proxy?.httpsProxy ?? '',
     httpProxy: '',
     noProxy: opts.proxy?.noProxy ?? '',

@@ -6,7 +6,7 @@ import { DEFAULT_RETRY } from '../cap/retry.js';
 import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { validateCapUrl } from '../cap/url.js';
 import { parseDuration } from '../core/duration.js';
-import { UsageError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CommandContext } from './context.js';
 
@@ -24,6 +24,36 @@ export interface CapSettings {
   mission?: string;
   identity: IdentitySources;
   timeoutMs: number;
+  /** HTTPS_PROXY and NO_PROXY (or their lower-case forms), checked. */
+  proxy?: ProxySettings;
+}
+
+export interface ProxySettings {
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+/**
+ * HTTPS_PROXY (else https_proxy) and NO_PROXY (else no_proxy). A proxy that is not an
+ * http:// or https:// URL is a configuration error here, before any request, instead of
+ * an exception deep in the HTTP client. The value is never quoted: it may hold a password.
+ */
+export function resolveProxySettings(env: Record<string, string | undefined>): ProxySettings {
+  const name = env.HTTPS_PROXY ? 'HTTPS_PROXY' : 'https_proxy';
+  const httpsProxy = env.HTTPS_PROXY || env.https_proxy || undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy || undefined;
+  if (httpsProxy !== undefined) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(httpsProxy).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new ConfigError(`${name} is not an http:// or https:// URL; set it to the proxy as http://HOST:PORT (or https://HOST:PORT), or unset it`);
+    }
+  }
+  return { ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
 }
 
 const ENV_IDENTITY: [keyof IdentitySources, string][] = [
@@ -53,6 +83,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     ...(mission ? { mission } : {}),
     identity,
     timeoutMs,
+    proxy: resolveProxySettings(env),
   };
 }
 
@@ -70,8 +101,7 @@ export async function loadIdentity(settings: CapSettings, ctx: CommandContext, l
 }
 
 export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {
-  const httpsProxy = ctx.env.HTTPS_PROXY ?? ctx.env.https_proxy;
-  const noProxy = ctx.env.NO_PROXY ?? ctx.env.no_proxy;
+  const { httpsProxy, noProxy } = settings.proxy ?? resolveProxySettings(ctx.env);
   return createCapClient({
     capUrl: settings.capUrl,
     identity,
