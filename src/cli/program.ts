@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_USAGE, UsageError, errorMessage } from '../core/errors.js';
+import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_TARGETS_FAILED, EXIT_USAGE, RunFailedError, UsageError, errorMessage } from '../core/errors.js';
 import type { CommandContext } from '../commands/context.js';
 import { VERSION } from './version.js';
 
@@ -157,6 +157,10 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
     if (err instanceof ConfigError) {
       ctx.stderr(`error: ${message}\n`);
       return EXIT_CONFIG;
+    }
+    if (err instanceof RunFailedError) {
+      ctx.stderr(`error: ${message}\n`);
+      return EXIT_TARGETS_FAILED;
     }
     ctx.stderr(`error: unexpected failure: ${message}\n`);
     return EXIT_INTERNAL;

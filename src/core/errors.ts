@@ -21,6 +21,16 @@ export class ConfigError extends Error {
   readonly exitCode = EXIT_CONFIG;
 }
 
+/**
+ * The run could not go on because a server failed (for example the API server answered 500
+ * while the targets were being listed): not a bug and not the configuration. Exit 1, as for
+ * a failed target; the message names what failed and what to do.
+ */
+export class RunFailedError extends Error {
+  override name = 'RunFailedError';
+  readonly exitCode = EXIT_TARGETS_FAILED;
+}
+
 /** Why a CAP call failed; decides whether it is retried and what the cure is. */
 export type CapFailureKind =
   | 'tls-alert'

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../commands/context.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, RunFailedError } from '../core/errors.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { ClusterTarget } from './cluster-store.js';
@@ -105,7 +105,7 @@ function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestEr
     case 404:
       return new ConfigError(`${what}: the API server ${server} does not serve cloudcredential.openshift.io/v1 CredentialsRequests (HTTP 404; not an OpenShift cluster?); name the Secrets with --target NAMESPACE/NAME`);
     default:
-      return new Error(`${what}: the API server ${server} answered HTTP ${err.status ?? '?'}${err.reason ? ` ${err.reason}` : ''}; run again later`);
+      return new RunFailedError(`${what}: the API server ${server} answered HTTP ${err.status ?? '?'}${err.reason ? ` ${err.reason}` : ''}; run again later`);
   }
 }
 

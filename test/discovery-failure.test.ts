@@ -1,0 +1,49 @@
+// A server failure while the targets are discovered (the API server answers 500 or 429 to the
+// CredentialsRequests list) is a failed run (exit 1) with the message, not an "unexpected
+// failure" (exit 70, which means a bug); the server's own text is never shown.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import { runCli } from './support/run-cli.js';
+
+const SERVER_TEXT = 'internal-detail-do-not-show-4711';
+
+let cap: CapFixture;
+let kube: KubeApiServer;
+let dir: string;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  cap = await startCapFixture();
+  kube = await startKubeApiServer();
+  dir = await mkdtemp(join(tmpdir(), 'ctr-discovery-'));
+  kubeconfig = await kube.writeKubeconfig(dir);
+});
+
+afterAll(async () => {
+  await kube?.stop();
+  await cap?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it.each([
+  ['refresh', 500],
+  ['refresh', 429],
+  ['status', 500],
+])('%s: HTTP %i on listing the CredentialsRequests exits 1 with the message', async (command, status) => {
+  kube.failNext({ status, count: Infinity, match: (q) => q.resource === 'credentialsrequests', message: SERVER_TEXT });
+  try {
+    const r = await runCli([command, '--kubeconfig', kubeconfig, '--log-format', 'json'], { env: cap.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`error: cannot list the CredentialsRequests in openshift-cloud-credential-operator .*answered HTTP ${status}`));
+    expect(r.stderr).not.toContain('unexpected failure');
+    expect(`${r.stdout}${r.stderr}`).not.toContain(SERVER_TEXT);
+    expect(cap.sim.calls).toHaveLength(0);
+  } finally {
+    kube.reset();
+  }
+});
