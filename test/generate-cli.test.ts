@@ -57,6 +57,7 @@ describe('cap-token-refresh generate', () => {
     [['generate', '--credentials-requests', ocExtractDir, '--partition', 'aws'], 2, "argument 'aws' is invalid"],
     [['generate', '--credentials-requests', ocExtractDir, '--cap-url', 'http://cap.example'], 2, '--cap-url http://cap.example: give an https:// URL'],
     [['generate', '--credentials-requests', 'missing'], 3, '--credentials-requests missing: no such file or folder'],
+    [['generate', '--credentials-requests', ocExtractDir, '--cert', '.'], 3, '--cert .: is a folder, not a file'],
   ])('%j exits %i', async (args, code, message) => {
     const run = await runCli(args, { cwd: await makeTempDir() });
     expect(run.code).toBe(code);

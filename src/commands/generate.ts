@@ -197,7 +197,8 @@ async function readInputFile(what: string, path: string): Promise<string> {
 function inputNotFound(err: NodeJS.ErrnoException, what: string, path: string): Error {
   if (err.code === 'ENOENT') return new ManifestsError('input-not-found', `${what}: no such file or folder (${path})`);
   if (err.code === 'EACCES') return new ManifestsError('input-not-found', `${what}: permission denied (${path})`);
-  return err;
+  if (err.code === 'EISDIR') return new ManifestsError('input-not-found', `${what}: is a folder, not a file (${path})`);
+  return new ManifestsError('input-not-found', `${what}: cannot be read (${err.code ?? 'error'}, ${path})`);
 }
 
 async function readExisting(path: string): Promise<string | undefined> {
