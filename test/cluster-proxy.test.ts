@@ -45,7 +45,7 @@ it('reaches the API server through the proxy-url of the kubeconfig', async () =>
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ namespace: 'team', name: 'aws-creds', result: 'refreshed' });
   expect(proxy.tunnels).toContain(new URL(kube.url).host);
-  expect(kube.getSecret('team', 'aws-creds')?.data?.keep).toBe('a2VlcA==');
+  expect((kube.getSecret('team', 'aws-creds')?.data as Record<string, string> | undefined)?.keep).toBe('a2VlcA==');
 });
 
 it('refuses a socks proxy-url before any request', async () => {
