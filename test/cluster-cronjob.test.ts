@@ -13,7 +13,7 @@ import { refreshCluster } from '../src/kube/refresh-cluster.js';
 import { Redactor } from '../src/log/redactor.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { CommandContext } from '../src/commands/context.js';
-import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
 
@@ -100,9 +100,34 @@ beforeEach(async () => {
 describe('the job, started as the CronJob starts it', () => {
   it('runs `refresh` with the certs from /etc/cap-certs and CAP settings from env', () => {
     expect(container.args).toEqual(['refresh']);
-    expect(jobEnv.CAP_CERT_FILE).toBe(join(work, 'cap-certs', 'tls.crt'));
-    expect(jobEnv.CAP_KEY_FILE).toBe(join(work, 'cap-certs', 'tls.key'));
+    expect(jobEnv.CAP_CERTS_DIR).toBe(join(work, 'cap-certs'));
+    expect(jobEnv.CAP_CERT_FILE).toBeUndefined();
     expect(jobEnv.CAP_URL).toBe(cap.sim.url);
+  });
+
+  it.each([
+    ['a PKCS#12 bundle and its passphrase', { 'client.p12': 'p12', passphrase: 'p12pass', 'tls.crt': '', 'tls.key': '' }],
+    ['an encrypted key and its passphrase', { 'tls.crt': 'cert', 'tls.key': 'encryptedKey', passphrase: 'keypass' }],
+  ] as const)('takes %s from the certs Secret, with no change to the CronJob', async (_, layout) => {
+    const dir = await mkdtemp(join(work, 'certs-'));
+    const contents: Record<string, string | Buffer> = {
+      p12: await readFile(cap.files.p12),
+      p12pass: await readFile(cap.files.p12Passphrase),
+      cert: cap.pki.client.certPem,
+      encryptedKey: await readFile(cap.files.encryptedKey),
+      keypass: await readFile(cap.files.keyPassphrase),
+    };
+    // An empty key in the Secret is an empty file in the mount.
+    for (const [key, what] of Object.entries(layout)) await writeFile(join(dir, key), what === '' ? '' : contents[what]!, { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), cap.pki.ca.certPem);
+    const result = await runCli([...(container.args ?? []), '--target', `${managed[0]!.namespace}/${managed[0]!.name}`, '--force', '--output', 'json'], {
+      env: { ...jobEnv, CAP_CERTS_DIR: dir },
+    });
+    expect(result.stderr).not.toMatch(/"level":"error"/);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).targets[0].result).toBe('refreshed');
+    expect(result.stdout + result.stderr).not.toContain(KEY_PASSPHRASE);
+    expect(result.stdout + result.stderr).not.toContain(P12_PASSPHRASE);
   });
 
   it('keeps every managed Secret fresh over successive runs, and never rewrites one that is not due', async () => {

@@ -355,9 +355,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
       CAP_URL: 'https://cap.example',
       AGENCY: 'AG',
       MISSION: 'MI',
-      CAP_CERT_FILE: '/etc/cap-certs/tls.crt',
-      CAP_KEY_FILE: '/etc/cap-certs/tls.key',
-      CAP_CA_FILE: '/etc/cap-certs/ca.crt',
+      CAP_CERTS_DIR: '/etc/cap-certs',
     });
     expect(container.volumeMounts).toContainEqual({ name: 'cap-certs', mountPath: '/etc/cap-certs', readOnly: true });
     expect(pod.volumes).toContainEqual({ name: 'cap-certs', secret: { secretName: 'cap-certs', defaultMode: 0o440 } });

@@ -319,6 +319,7 @@ describe('configuration errors stop the run before any network call', () => {
       3,
       /expired on .*renew it/,
     ],
+    ['a missing certs folder', async () => ({ env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '', CAP_CERTS_DIR: join(cap.dir, 'no-certs') } }), 3, /the certs folder .*no-certs \(--certs-dir, CAP_CERTS_DIR\) does not exist/],
     ['a missing manifests folder', async () => ({ args: ['--manifests', join(cap.dir, 'no-such-dir')] }), 3, /manifests folder .* does not exist/],
     ['an unknown flag', async () => ({ args: ['--no-such-flag'] }), 2, /unknown option/],
     ['a bad --renew-before', async () => ({ args: ['--renew-before', 'soonish'] }), 2, /--renew-before soonish is not a duration/],

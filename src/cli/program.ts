@@ -15,6 +15,7 @@ function addCapFlags(cmd: Command): Command {
     .option('--pkcs12 <file>', 'client certificate and key as a PKCS#12 bundle (env CAP_PKCS12_FILE)')
     .option('--pkcs12-passphrase-file <file>', 'file holding the passphrase of --pkcs12 (env CAP_PKCS12_PASSPHRASE_FILE)')
     .option('--ca <file>', "CA bundle that signed CAP's server certificate (env CAP_CA_FILE; default: the system's)")
+    .option('--certs-dir <dir>', 'a folder laid out as the certs Secret: tls.crt, tls.key, ca.crt, or client.p12, and passphrase (env CAP_CERTS_DIR; the CronJob uses /etc/cap-certs)')
     .option('--timeout <duration>', 'timeout of one CAP request', '15s');
 }
 

@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
 import { DEFAULT_RETRY } from '../cap/retry.js';
@@ -7,11 +8,14 @@ import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { validateCapUrl } from '../cap/url.js';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { CERTS_SECRET_KEYS } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { CommandContext } from './context.js';
 
 /** CAP settings and client identity as flags give them; env fills what flags leave out. */
 export interface CapFlags extends IdentitySources {
+  /** A folder laid out as the certs Secret is mounted: tls.crt, tls.key, ca.crt, or client.p12, and passphrase. */
+  certsDir?: string;
   capUrl?: string;
   agency?: string;
   mission?: string;
@@ -73,6 +77,8 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     const value = flags[field] ?? env[envName];
     if (value) identity[field] = isAbsolute(value) ? value : resolve(ctx.cwd, value);
   }
+  const certsDir = flags.certsDir ?? env.CAP_CERTS_DIR;
+  if (certsDir) fillFromCertsDir(identity, isAbsolute(certsDir) ? certsDir : resolve(ctx.cwd, certsDir));
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
   const agency = flags.agency ?? env.AGENCY;
@@ -85,6 +91,38 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     timeoutMs,
     proxy: resolveProxySettings(env),
   };
+}
+
+/**
+ * The identity files of a certs folder (the certs Secret as the CronJob mounts it, DESIGN.md):
+ * `client.p12` with `passphrase` when the bundle is there, else `tls.crt` and `tls.key` (with
+ * `passphrase` for an encrypted key), and `ca.crt`. Files named by flags or env win; empty
+ * files count as absent, since a Secret key may be left empty.
+ */
+function fillFromCertsDir(identity: IdentitySources, dir: string): void {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError(`the certs folder ${dir} (--certs-dir, CAP_CERTS_DIR) does not exist or is not a folder`);
+  }
+  const present = (key: string) => {
+    const path = join(dir, key);
+    return (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > 0 ? path : undefined;
+  };
+  const passphrase = present(CERTS_SECRET_KEYS.passphrase);
+  if (!identity.cert && !identity.key && !identity.pkcs12) {
+    const p12 = present(CERTS_SECRET_KEYS.pkcs12);
+    if (p12) {
+      identity.pkcs12 = p12;
+      if (passphrase && !identity.pkcs12PassphraseFile) identity.pkcs12PassphraseFile = passphrase;
+    } else {
+      const cert = present(CERTS_SECRET_KEYS.cert);
+      const key = present(CERTS_SECRET_KEYS.key);
+      if (cert) identity.cert = cert;
+      if (key) identity.key = key;
+      if (passphrase && !identity.keyPassphraseFile) identity.keyPassphraseFile = passphrase;
+    }
+  }
+  const ca = present(CERTS_SECRET_KEYS.ca);
+  if (ca && !identity.ca) identity.ca = ca;
 }
 
 /** Reads and checks the client identity; the passphrase and key go to the redactor as they are read. */

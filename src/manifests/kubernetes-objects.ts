@@ -97,7 +97,6 @@ export const CRONJOB_DEFAULT_MODE_PATH = ['spec', 'jobTemplate', 'spec', 'templa
 
 /** The refresh every few minutes, under OpenShift's restricted-v2 SCC (no fixed UID: the SCC assigns one). */
 export function cronJobObject(settings: CronJobSettings): KubernetesObject {
-  const file = (key: string) => `${CERTS_MOUNT_DIR}/${key}`;
   return {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
@@ -128,9 +127,8 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                     { name: 'CAP_URL', value: settings.capUrl },
                     { name: 'AGENCY', value: settings.agency },
                     { name: 'MISSION', value: settings.mission },
-                    { name: 'CAP_CERT_FILE', value: file(CERTS_SECRET_KEYS.cert) },
-                    { name: 'CAP_KEY_FILE', value: file(CERTS_SECRET_KEYS.key) },
-                    { name: 'CAP_CA_FILE', value: file(CERTS_SECRET_KEYS.ca) },
+                    // tls.crt + tls.key, or client.p12; passphrase and ca.crt when present.
+                    { name: 'CAP_CERTS_DIR', value: CERTS_MOUNT_DIR },
                   ],
                   resources: {
                     requests: { cpu: '10m', memory: '64Mi' },
