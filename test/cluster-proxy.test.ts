@@ -56,3 +56,13 @@ it('refuses a socks proxy-url before any request', async () => {
   expect(r.stderr).toMatch(/proxy-url socks5:\/\/127\.0\.0\.1:1080; only http:\/\/ and https:\/\/ proxies are supported/);
   expect(kube.requests).toHaveLength(0);
 });
+
+it('keeps the path prefix of a server URL (https://host/k8s/clusters/x)', async () => {
+  const file = await kube.writeKubeconfig(dir, 'prefixed');
+  const config = parse(await readFile(file, 'utf8'));
+  config.clusters[0].cluster.server = `${kube.url}/k8s/clusters/c-1`;
+  await writeFile(file, stringify(config), { mode: 0o600 });
+  kube.clearRequests();
+  await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds'], { env: cap.env });
+  expect(kube.requests.map((r) => r.path)).toContain('/k8s/clusters/c-1/api/v1/namespaces/team/secrets/aws-creds');
+});

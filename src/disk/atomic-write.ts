@@ -26,4 +26,13 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+  await syncFolder(dirname(path));
+}
+
+/** Makes the rename itself durable across a power loss. Best effort: some filesystems refuse it. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
 }

@@ -54,7 +54,8 @@ export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
 
   async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
     const { dispatcher: d, headers } = await connect();
-    const res = await request(new URL(path, server), {
+    // Appended, not resolved: a server URL may carry a path prefix (https://host/k8s/clusters/x).
+    const res = await request(`${server.replace(/\/+$/, '')}${path}`, {
       method,
       dispatcher: d,
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
