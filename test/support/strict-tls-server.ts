@@ -25,17 +25,28 @@ export async function startStrictTlsServer(dir: string, pki: { server: { certPem
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
+    // Whatever goes wrong while starting, the process does not outlive the attempt.
+    let started = false;
+    const fail = (err: Error) => {
+      if (started) return;
+      child.kill('SIGTERM');
+      reject(err);
+    };
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /ACCEPT\s+\S*?:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+      if (m && !started) {
+        started = true;
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('error', (err) => reject(new Error(`openssl s_server could not start (is openssl installed?): ${err.message}`)));
-    child.on('exit', (code) => reject(new Error(`openssl s_server exited with ${code}: ${out}`)));
-    setTimeout(() => reject(new Error(`openssl s_server printed no ACCEPT line: ${out}`)), 10_000);
+    child.on('error', (err) => fail(new Error(`openssl s_server could not start (is openssl installed?): ${err.message}`)));
+    child.on('exit', (code) => fail(new Error(`openssl s_server exited with ${code}: ${out}`)));
+    const timer = setTimeout(() => fail(new Error(`openssl s_server printed no ACCEPT line: ${out}`)), 10_000);
   });
   return {
     url: `https://127.0.0.1:${port}`,
