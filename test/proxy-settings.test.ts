@@ -4,13 +4,12 @@
 // NODE_TLS_REJECT_UNAUTHORIZED=0 is in the environment.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { startConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
 import { runCli } from './support/run-cli.js';
 
@@ -31,38 +30,8 @@ afterAll(async () => {
 });
 
 /** A CONNECT proxy spoken to over TLS, with a certificate from the throwaway CA (not a trusted root). */
-async function startTlsConnectProxy(): Promise<{ url: string; tunnels: string[]; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const tunnels: string[] = [];
-  const server: Server = createServer({ cert: cap.pki.server.certPem, key: cap.pki.server.keyPem }, (_req, res) => res.writeHead(405).end());
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.on('connect', (req, client: Socket, head: Buffer) => {
-    tunnels.push(req.url ?? '');
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `https://proxy-user:proxy-password-9f8e7d@localhost:${(server.address() as AddressInfo).port}`,
-    tunnels,
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
+const startTlsConnectProxy = () =>
+  startConnectProxy({ tls: cap.pki.server, userinfo: 'proxy-user:proxy-password-9f8e7d' });
 
 it.each([
   ['HTTPS_PROXY', 'proxy.corp.example:3128'],

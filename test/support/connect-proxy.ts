@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 export interface ConnectProxy {
@@ -8,11 +9,21 @@ export interface ConnectProxy {
   stop(): Promise<void>;
 }
 
+export interface ConnectProxyOptions {
+  /** Refuse every CONNECT with this status. */
+  refuseWith?: number;
+  /** Speak TLS to clients (an https:// proxy) with this certificate; the URL then names localhost. */
+  tls?: { certPem: string; keyPem: string };
+  /** `user:password` put in the URL, as a proxy with credentials is configured. */
+  userinfo?: string;
+}
+
 /** A minimal HTTPS proxy on 127.0.0.1: tunnels CONNECT, or refuses it with `refuseWith`. */
-export async function startConnectProxy(opts: { refuseWith?: number } = {}): Promise<ConnectProxy> {
+export async function startConnectProxy(opts: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const sockets = new Set<Socket>();
   const tunnels: string[] = [];
-  const server: Server = createServer((_req, res) => res.writeHead(405).end());
+  const refuse = (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(405).end();
+  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, refuse) : createServer(refuse);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -37,7 +48,7 @@ export async function startConnectProxy(opts: { refuseWith?: number } = {}): Pro
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${opts.userinfo ? `${opts.userinfo}@` : ''}${opts.tls ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`,
     tunnels,
     async stop() {
       for (const s of sockets) s.destroy();
