@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
+import type { CapFixture } from './support/cap-fixture.js';
+import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
+import type { KubeApiServer, KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
 
 
@@ -87,17 +88,15 @@ async function credentialsIni(secret: KubeObject): Promise<Record<string, string
   return (credentialsFile as Record<string, Record<string, string | undefined>>).default ?? {};
 }
 
+let fixture: ClusterFixture | undefined;
+
 beforeAll(async () => {
-  cap = await startCapFixture();
-  kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-cluster-'));
-  kubeconfig = await kube.writeKubeconfig(dir);
+  fixture = await startClusterFixture('ctr-cluster-');
+  ({ cap, kube, dir, kubeconfig } = fixture);
 });
 
 afterAll(async () => {
-  await kube?.stop();
-  await cap?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 beforeEach(() => {

@@ -1,12 +1,10 @@
 // Many Secrets: the cluster refresh reads, writes and records Events with bounded parallelism
 // (never one by one, never more than 16 API calls in flight), and one CAP call per role.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import type { CapFixture } from './support/cap-fixture.js';
+import type { KubeApiServer } from './support/kube-api-server.js';
+import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import { runCli } from './support/run-cli.js';
 
 const SECRETS = 400;
@@ -15,20 +13,17 @@ const NAMESPACES = 40;
 
 let cap: CapFixture;
 let kube: KubeApiServer;
-let dir: string;
 let kubeconfig: string;
 
+let fixture: ClusterFixture | undefined;
+
 beforeAll(async () => {
-  cap = await startCapFixture();
-  kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-scale-'));
-  kubeconfig = await kube.writeKubeconfig(dir);
+  fixture = await startClusterFixture('ctr-scale-');
+  ({ cap, kube, kubeconfig } = fixture);
 });
 
 afterAll(async () => {
-  await kube?.stop();
-  await cap?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 it(`refreshes ${SECRETS} Secrets with at most 16 writes in flight, then finds them all fresh`, async () => {

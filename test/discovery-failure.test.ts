@@ -2,32 +2,27 @@
 // CredentialsRequests list) is a failed run (exit 1) with the message, not an "unexpected
 // failure" (exit 70, which means a bug); the server's own text is never shown.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import type { CapFixture } from './support/cap-fixture.js';
+import type { KubeApiServer } from './support/kube-api-server.js';
+import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import { runCli } from './support/run-cli.js';
 
 const SERVER_TEXT = 'internal-detail-do-not-show-4711';
 
 let cap: CapFixture;
 let kube: KubeApiServer;
-let dir: string;
 let kubeconfig: string;
 
+let fixture: ClusterFixture | undefined;
+
 beforeAll(async () => {
-  cap = await startCapFixture();
-  kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-discovery-'));
-  kubeconfig = await kube.writeKubeconfig(dir);
+  fixture = await startClusterFixture('ctr-discovery-');
+  ({ cap, kube, kubeconfig } = fixture);
 });
 
 afterAll(async () => {
-  await kube?.stop();
-  await cap?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 it.each([

@@ -2,13 +2,13 @@
 // Kubernetes API test server: targets discovered from CredentialsRequests or named with
 // --target, verdicts and exit codes, reads only, no CAP call, no secret value printed.
 
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import type { CapFixture } from './support/cap-fixture.js';
+import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
+import type { KubeApiServer } from './support/kube-api-server.js';
 import { REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
 
 interface StatusTargetJson {
@@ -117,17 +117,15 @@ function expectReadsOnly(versionBefore: string): void {
   expect(kube.listEvents()).toEqual([]);
 }
 
+let fixture: ClusterFixture | undefined;
+
 beforeAll(async () => {
-  cap = await startCapFixture();
-  kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-status-cluster-'));
-  kubeconfig = await kube.writeKubeconfig(dir);
+  fixture = await startClusterFixture('ctr-status-cluster-');
+  ({ cap, kube, dir, kubeconfig } = fixture);
 });
 
 afterAll(async () => {
-  await kube?.stop();
-  await cap?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 beforeEach(() => {

@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCapFixture, type CapFixture } from './cap-fixture.js';
+import { startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
+
+/** What a cluster test needs: CAP with real certificates, the Kubernetes API test server, and a kubeconfig for it. */
+export interface ClusterFixture {
+  cap: CapFixture;
+  kube: KubeApiServer;
+  /** A temporary folder holding the kubeconfig; removed by stop(). */
+  dir: string;
+  kubeconfig: string;
+  stop(): Promise<void>;
+}
+
+export async function startClusterFixture(prefix: string): Promise<ClusterFixture> {
+  const cap = await startCapFixture();
+  const kube = await startKubeApiServer();
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return {
+    cap,
+    kube,
+    dir,
+    kubeconfig: await kube.writeKubeconfig(dir),
+    async stop() {
+      await kube.stop();
+      await cap.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
