@@ -42,7 +42,11 @@ async function runJob(): Promise<CliResult> {
   return result;
 }
 
-const results = (r: CliResult) => r.stdout.split('\n').filter((l) => / (refreshed|fresh|failed) /.test(l)).map((l) => l.split(/\s+/).slice(0, 3).join(' '));
+const results = (r: CliResult) =>
+  r.stdout
+    .split('\n')
+    .filter((l) => / (refreshed|fresh|failed) /.test(l))
+    .map((l) => l.split(/\s+/).slice(0, 3).join(' '));
 
 beforeAll(async () => {
   cap = await startCapFixture({ defaultBehaviour: { kind: 'ok', lifetimeSeconds: LIFETIME_S } });
@@ -65,9 +69,7 @@ beforeAll(async () => {
   jobEnv = {
     HOME: work,
     KUBECONFIG: await kube.writeKubeconfig(work),
-    ...Object.fromEntries(
-      (container.env ?? []).map((e) => [e.name, placeholders[e.name] ?? String(e.value ?? '').replace(mountPath, certsDir)]),
-    ),
+    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, placeholders[e.name] ?? String(e.value ?? '').replace(mountPath, certsDir)])),
   };
 });
 
@@ -140,7 +142,9 @@ describe('the job, started as the CronJob starts it', () => {
     const afterFirst = new Map(managed.map((m) => [m.name + m.namespace, kube.getSecret(m.namespace, m.name)!]));
     for (const s of afterFirst.values()) {
       const data = s.data as Record<string, string>;
-      expect(Buffer.from(data.credentials!, 'base64').toString()).toMatch(/^\[default\]\naws_access_key_id = ASIA\w+\naws_secret_access_key = \S+\naws_session_token = FwoGZXIvYXdzE\S+\n$/);
+      expect(Buffer.from(data.credentials!, 'base64').toString()).toMatch(
+        /^\[default\]\naws_access_key_id = ASIA\w+\naws_secret_access_key = \S+\naws_session_token = FwoGZXIvYXdzE\S+\n$/,
+      );
     }
     const firstRefreshedAt = Date.now();
 
@@ -170,7 +174,13 @@ describe('the job, started as the CronJob starts it', () => {
     const writes = kube.requests.filter((q) => q.resource === 'secrets' && q.verb === 'update');
     expect(writes.map((w) => `${w.namespace}/${w.name}`).sort()).toEqual(managed.map((m) => `${m.namespace}/${m.name}`));
     const events = kube.listEvents().filter((e) => e.reason === 'CredentialsRefreshed');
-    for (const m of managed) expect(events.filter((e) => (e.involvedObject as { name: string; namespace: string }).name === m.name && (e.involvedObject as { namespace: string }).namespace === m.namespace)).toHaveLength(2);
+    for (const m of managed)
+      expect(
+        events.filter(
+          (e) =>
+            (e.involvedObject as { name: string; namespace: string }).name === m.name && (e.involvedObject as { namespace: string }).namespace === m.namespace,
+        ),
+      ).toHaveLength(2);
     expect(events).toHaveLength(2 * managed.length);
   }, 30_000);
 
@@ -210,7 +220,12 @@ describe('in a pod: the service account token files', () => {
   }
 
   const settings = { policy: { renewBeforeMs: 0, force: false }, concurrency: 4, agency: 'A', mission: 'M' };
-  const fakeCreds = { accessKeyId: 'ASIAINCLUSTERTEST0001', secretAccessKey: 'in-cluster-secret-key', sessionToken: 'in-cluster-session-token', expiration: new Date(Date.now() + 3_600_000) };
+  const fakeCreds = {
+    accessKeyId: 'ASIAINCLUSTERTEST0001',
+    secretAccessKey: 'in-cluster-secret-key',
+    sessionToken: 'in-cluster-session-token',
+    expiration: new Date(Date.now() + 3_600_000),
+  };
 
   it('connects with the mounted token and CA, with no kubeconfig anywhere', async () => {
     const saDir = await serviceAccountDir();
@@ -224,7 +239,13 @@ describe('in a pod: the service account token files', () => {
       { serviceAccountDir: saDir },
     );
     expect(report.targets).toEqual([
-      { namespace: 'openshift-machine-api', name: 'aws-cloud-credentials', role: 'test-openshift-machine-api-aws-cloud-credentials', result: 'refreshed', expiration: fakeCreds.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      {
+        namespace: 'openshift-machine-api',
+        name: 'aws-cloud-credentials',
+        role: 'test-openshift-machine-api-aws-cloud-credentials',
+        result: 'refreshed',
+        expiration: fakeCreds.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
     ]);
     expect(asked).toEqual(['test-openshift-machine-api-aws-cloud-credentials']);
     const data = kube.getSecret('openshift-machine-api', 'aws-cloud-credentials')!.data as Record<string, string>;

@@ -48,7 +48,10 @@ let appDist: string;
 
 async function node(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: dirname(appDist), env: { PATH: '/usr/bin:/bin', HOME: work, NODE_ENV: 'production', ...env } });
+    const { stdout, stderr } = await run(process.execPath, args, {
+      cwd: dirname(appDist),
+      env: { PATH: '/usr/bin:/bin', HOME: work, NODE_ENV: 'production', ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -150,7 +153,14 @@ describe('the bundle, from a folder with no node_modules', () => {
     expect(r.stderr).not.toMatch(/Cannot find (module|package)|ERR_MODULE_NOT_FOUND/);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).targets).toEqual([
-      { namespace: 'openshift-machine-api', name: 'aws-cloud-credentials', role: 'image-test-role', result: 'refreshed', expiration: cap.sim.issued.at(-1)!.expiration, file },
+      {
+        namespace: 'openshift-machine-api',
+        name: 'aws-cloud-credentials',
+        role: 'image-test-role',
+        result: 'refreshed',
+        expiration: cap.sim.issued.at(-1)!.expiration,
+        file,
+      },
     ]);
     expect(await readFile(file, 'utf8')).toContain(`aws_access_key_id: ${cap.sim.issued.at(-1)!.accessKeyId}`);
   });
@@ -161,7 +171,10 @@ describe('the bundle, from a folder with no node_modules', () => {
       data: {},
     });
     const kubeconfig = await kube.writeKubeconfig(work);
-    const r = await node([join(appDist, 'cap-token-refresh.js'), 'refresh', '--target', 'openshift-machine-api/aws-cloud-credentials', '--output', 'json'], { ...cap.env, KUBECONFIG: kubeconfig });
+    const r = await node([join(appDist, 'cap-token-refresh.js'), 'refresh', '--target', 'openshift-machine-api/aws-cloud-credentials', '--output', 'json'], {
+      ...cap.env,
+      KUBECONFIG: kubeconfig,
+    });
     expect(r.stderr).not.toMatch(/Cannot find (module|package)|ERR_MODULE_NOT_FOUND/);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ result: 'refreshed', expiration: cap.sim.issued.at(-1)!.expiration });

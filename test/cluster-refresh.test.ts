@@ -13,7 +13,6 @@ import { startClusterFixture, type ClusterFixture } from './support/cluster-fixt
 import type { KubeApiServer, KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
 
-
 const CCO = 'openshift-cloud-credential-operator';
 /** The Secrets the release's AWS CredentialsRequests name (fixtures/oc-extract-aws), with a role each. */
 const RELEASE_SECRETS = [
@@ -61,7 +60,10 @@ async function loadCredentialsRequests(...folders: string[]): Promise<number> {
   return count;
 }
 
-function seedSecret(ref: { namespace: string; name: string; role?: string }, extra: { annotations?: Record<string, string>; data?: Record<string, string> } = {}): KubeObject {
+function seedSecret(
+  ref: { namespace: string; name: string; role?: string },
+  extra: { annotations?: Record<string, string>; data?: Record<string, string> } = {},
+): KubeObject {
   return kube.putSecret({
     metadata: {
       namespace: ref.namespace,
@@ -116,7 +118,10 @@ describe('targets discovered from CredentialsRequests', () => {
       apiVersion: 'cloudcredential.openshift.io/v1',
       kind: 'CredentialsRequest',
       metadata: { namespace: CCO, name: 'removed-by-release', annotations: { 'release.openshift.io/delete': 'true' } },
-      spec: { secretRef: { namespace: 'openshift-old', name: 'old-credentials' }, providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] } },
+      spec: {
+        secretRef: { namespace: 'openshift-old', name: 'old-credentials' },
+        providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] },
+      },
     });
     const secrets = [
       ...RELEASE_SECRETS,
@@ -143,11 +148,18 @@ describe('targets discovered from CredentialsRequests', () => {
     expect(targets.some((t) => t.name.includes('azure') || t.name.includes('gcp') || t.namespace === 'openshift-old')).toBe(false);
     const templated = targets[0]!;
     expect(templated.result).toBe('failed');
-    expect(templated.error).toContain('the CredentialsRequest openshift-aws-efs-csi-driver names the Secret "${NAMESPACE}/aws-efs-cloud-credentials" in spec.secretRef');
+    expect(templated.error).toContain(
+      'the CredentialsRequest openshift-aws-efs-csi-driver names the Secret "${NAMESPACE}/aws-efs-cloud-credentials" in spec.secretRef',
+    );
     expect(targets.slice(1).map((t) => t.result)).toEqual(Array(9).fill('refreshed'));
     expect(r.code).toBe(1);
     // One CAP call per role; the list went to the operator's namespace, through the real API path.
-    expect(cap.sim.calls.slice(-9).map((c) => c.role).sort()).toEqual(secrets.map((s) => s.role).sort());
+    expect(
+      cap.sim.calls
+        .slice(-9)
+        .map((c) => c.role)
+        .sort(),
+    ).toEqual(secrets.map((s) => s.role).sort());
     expect(kube.requests.find((q) => q.resource === 'credentialsrequests')).toMatchObject({
       verb: 'list',
       namespace: CCO,
@@ -190,7 +202,11 @@ describe('refreshing the release Secrets', () => {
       });
       expect(secret.metadata.labels).toEqual({ 'app.kubernetes.io/part-of': 'cluster', keep: 'label', 'cap-token-refresh/managed': 'true' });
       const { 'cap-token-refresh/refreshed-at': refreshedAt, ...annotations } = secret.metadata.annotations ?? {};
-      expect(annotations).toEqual({ 'keep.example.com/note': 'annotation', 'cap-token-refresh/role': ref.role, 'cap-token-refresh/expiration': creds.expiration });
+      expect(annotations).toEqual({
+        'keep.example.com/note': 'annotation',
+        'cap-token-refresh/role': ref.role,
+        'cap-token-refresh/expiration': creds.expiration,
+      });
       expect(Math.abs(Date.parse(refreshedAt!) - Date.now())).toBeLessThan(60_000);
       expect(targets[i]!.expiration).toBe(creds.expiration);
       expect(secret.metadata.uid).toBe(before[i]!.metadata.uid);
@@ -210,7 +226,10 @@ describe('refreshing the release Secrets', () => {
     for (const ref of RELEASE_SECRETS) {
       const secret = kube.getSecret(ref.namespace, ref.name)!;
       const keyId = unb64((secret.data as Record<string, string>).aws_access_key_id);
-      const event = events.find((e) => (e.involvedObject as { namespace: string; name: string }).namespace === ref.namespace && (e.involvedObject as { name: string }).name === ref.name)!;
+      const event = events.find(
+        (e) =>
+          (e.involvedObject as { namespace: string; name: string }).namespace === ref.namespace && (e.involvedObject as { name: string }).name === ref.name,
+      )!;
       expect(event).toMatchObject({
         type: 'Normal',
         reason: 'CredentialsRefreshed',
@@ -258,7 +277,11 @@ describe('refreshing the release Secrets', () => {
     const callsBefore = cap.sim.calls.length;
     const r = await run(['--output', 'json']);
     expect(r.code).toBe(0);
-    expect(report(r).targets.filter((t) => t.result === 'refreshed').map(key)).toEqual([key(dueRef!)]);
+    expect(
+      report(r)
+        .targets.filter((t) => t.result === 'refreshed')
+        .map(key),
+    ).toEqual([key(dueRef!)]);
     expect(cap.sim.calls.slice(callsBefore).map((c) => c.role)).toEqual([dueRef!.role]);
     expect(writes()).toHaveLength(1);
   });
@@ -278,7 +301,9 @@ describe('conflicts', () => {
     });
     const r = await run(['--target', key(target), '--output', 'json']);
     expect(r.code).toBe(0);
-    expect(report(r).targets).toEqual([{ namespace: target.namespace, name: target.name, role: target.role, result: 'refreshed', expiration: expect.any(String) }]);
+    expect(report(r).targets).toEqual([
+      { namespace: target.namespace, name: target.name, role: target.role, result: 'refreshed', expiration: expect.any(String) },
+    ]);
     expect(writes().map((w) => w.status)).toEqual([409, 200]);
     const secret = kube.getSecret(target.namespace, target.name)!;
     expect(secret.metadata.labels?.['other-writer']).toBe('was-here');
@@ -323,7 +348,11 @@ describe('conflicts', () => {
         'check that nothing else manages it (a second cap-token-refresh job?); it was left as it is and the next run will try again',
     );
     expect(targets.filter((t) => t !== failed).map((t) => t.result)).toEqual(Array(6).fill('refreshed'));
-    expect(writes().filter((w) => w.namespace === target.namespace).map((w) => w.status)).toEqual([409, 409, 409, 409, 409]);
+    expect(
+      writes()
+        .filter((w) => w.namespace === target.namespace)
+        .map((w) => w.status),
+    ).toEqual([409, 409, 409, 409, 409]);
     expect(kube.getSecret(target.namespace, target.name)!.metadata.annotations?.['cap-token-refresh/expiration']).toBeUndefined();
   });
 });
@@ -344,7 +373,7 @@ describe('failed targets', () => {
       result: 'failed',
       role: null,
       error:
-        'not allowed to read Secret openshift-ingress-operator/cloud-credentials (HTTP 403 Forbidden): the job\'s service account needs a Role in namespace openshift-ingress-operator ' +
+        "not allowed to read Secret openshift-ingress-operator/cloud-credentials (HTTP 403 Forbidden): the job's service account needs a Role in namespace openshift-ingress-operator " +
         'allowing get and update on secrets with resourceNames [cloud-credentials], bound to it by a RoleBinding (manifests/ has them; check with: ' +
         'oc auth can-i update secret/cloud-credentials -n openshift-ingress-operator --as system:serviceaccount:cap-token-refresh:cap-token-refresh)',
     });
@@ -364,7 +393,8 @@ describe('failed targets', () => {
   });
 
   it('reports a missing Secret and a Secret without a role with what to apply or annotate', async () => {
-    for (const s of RELEASE_SECRETS.filter((s) => s.namespace !== 'openshift-machine-api')) seedSecret(s.namespace === 'openshift-image-registry' ? { ...s, role: undefined } : s);
+    for (const s of RELEASE_SECRETS.filter((s) => s.namespace !== 'openshift-machine-api'))
+      seedSecret(s.namespace === 'openshift-image-registry' ? { ...s, role: undefined } : s);
     const unmanagedVersion = kube.getSecret('openshift-image-registry', 'installer-cloud-credentials')!.metadata.resourceVersion;
     const r = await run(['--output', 'json']);
     expect(r.code).toBe(1);
@@ -431,9 +461,16 @@ describe('--target', () => {
     const [a, b] = [RELEASE_SECRETS[0]!, RELEASE_SECRETS[5]!];
     const r = await run(['--target', key(a), '--target', key(b), '--target', key(a), '--output', 'json']);
     expect(r.code).toBe(0);
-    expect(report(r).targets.map((t) => [key(t), t.result])).toEqual([[key(a), 'refreshed'], [key(b), 'refreshed']]);
+    expect(report(r).targets.map((t) => [key(t), t.result])).toEqual([
+      [key(a), 'refreshed'],
+      [key(b), 'refreshed'],
+    ]);
     expect(kube.requests.some((q) => q.resource === 'credentialsrequests')).toBe(false);
-    expect(writes().map((w) => `${w.namespace}/${w.name}`).sort()).toEqual([key(a), key(b)].sort());
+    expect(
+      writes()
+        .map((w) => `${w.namespace}/${w.name}`)
+        .sort(),
+    ).toEqual([key(a), key(b)].sort());
   });
 
   it('a malformed --target is a usage error before any request', async () => {
@@ -487,29 +524,49 @@ describe('configuration errors come before any request', () => {
   }
 
   it('a missing --kubeconfig file', async () => {
-    await expectConfigError(['--kubeconfig', join(dir, 'nope')], {}, `error: the kubeconfig ${join(dir, 'nope')} (--kubeconfig) does not exist; pass the path of an existing kubeconfig`);
+    await expectConfigError(
+      ['--kubeconfig', join(dir, 'nope')],
+      {},
+      `error: the kubeconfig ${join(dir, 'nope')} (--kubeconfig) does not exist; pass the path of an existing kubeconfig`,
+    );
   });
 
   it('an unknown --context lists the known ones', async () => {
-    await expectConfigError(['--kubeconfig', kubeconfig, '--context', 'prod'], {}, `error: the context prod (--context) is not in the kubeconfig ${kubeconfig}; use one of: test`);
+    await expectConfigError(
+      ['--kubeconfig', kubeconfig, '--context', 'prod'],
+      {},
+      `error: the context prod (--context) is not in the kubeconfig ${kubeconfig}; use one of: test`,
+    );
   });
 
   it('a kubeconfig that is not YAML is named, without quoting it', async () => {
     const bad = join(dir, 'bad-kubeconfig');
     await writeFile(bad, 'users:\n- name: u\n  user:\n    token: TOKEN-THAT-MUST-NOT-LEAK\n   broken: [\n');
-    await expectConfigError([], { KUBECONFIG: bad }, new RegExp(`error: the kubeconfig ${bad} \\(KUBECONFIG\\) cannot be used: it is not valid YAML \\(line \\d+\\)`));
+    await expectConfigError(
+      [],
+      { KUBECONFIG: bad },
+      new RegExp(`error: the kubeconfig ${bad} \\(KUBECONFIG\\) cannot be used: it is not valid YAML \\(line \\d+\\)`),
+    );
     expect(outputs.at(-1)!.stderr).not.toContain('TOKEN-THAT-MUST-NOT-LEAK');
   });
 
   it('a kubeconfig that skips TLS verification is refused', async () => {
     const insecure = join(dir, 'insecure-kubeconfig');
     await writeFile(insecure, (await readFile(kubeconfig, 'utf8')).replace(/certificate-authority-data: .*/, 'insecure-skip-tls-verify: true'));
-    await expectConfigError(['--kubeconfig', insecure], {}, /sets insecure-skip-tls-verify; cap-token-refresh writes credentials only over a verified connection/);
+    await expectConfigError(
+      ['--kubeconfig', insecure],
+      {},
+      /sets insecure-skip-tls-verify; cap-token-refresh writes credentials only over a verified connection/,
+    );
   });
 
   it('no configuration anywhere', async () => {
     const home = await mkdtemp(join(tmpdir(), 'ctr-home-'));
-    await expectConfigError([], { HOME: home }, /error: no Kubernetes configuration found: not in a pod .*KUBECONFIG is not set, and .*\.kube\/config does not exist/);
+    await expectConfigError(
+      [],
+      { HOME: home },
+      /error: no Kubernetes configuration found: not in a pod .*KUBECONFIG is not set, and .*\.kube\/config does not exist/,
+    );
     await rm(home, { recursive: true, force: true });
   });
 

@@ -68,5 +68,7 @@ it(`refreshes ${SECRETS} Secrets with at most 16 writes in flight, then finds th
   expect((JSON.parse(second.stdout) as { targets: { result: string }[] }).targets.every((t) => t.result === 'fresh')).toBe(true);
   expect(kube.requests.map((r) => r.verb)).toEqual(Array(SECRETS).fill('get'));
   expect(cap.sim.calls.length - callsBefore).toBe(ROLES);
-  console.log(`${SECRETS} Secrets, ${ROLES} roles: first run ${firstMs} ms (all refreshed), second run ${secondMs} ms (all fresh); most writes in flight: ${JSON.stringify(most)}`);
+  console.log(
+    `${SECRETS} Secrets, ${ROLES} roles: first run ${firstMs} ms (all refreshed), second run ${secondMs} ms (all fresh); most writes in flight: ${JSON.stringify(most)}`,
+  );
 }, 120_000);

@@ -22,7 +22,12 @@ afterAll(async () => {
   await cap.stop();
 });
 
-const SINGLE: SecretManifestSpec[] = Array.from({ length: 10 }, (_, i) => ({ file: `s${i}.yaml`, namespace: `ns-${i}`, name: `creds-${i}`, role: `role-${i % 5}` }));
+const SINGLE: SecretManifestSpec[] = Array.from({ length: 10 }, (_, i) => ({
+  file: `s${i}.yaml`,
+  namespace: `ns-${i}`,
+  name: `creds-${i}`,
+  role: `role-${i % 5}`,
+}));
 /** One file, two Secrets of two roles: the case where one run's write could drop the other's. */
 const PAIR = [
   { file: 'pair.yaml', namespace: 'ns-pair', name: 'first', role: 'role-x' },

@@ -102,7 +102,12 @@ describe('cap-token-refresh credential-process', () => {
     const key = keyFor('role-exp');
     await mkdir(cacheFolder(), { recursive: true, mode: 0o700 });
     const file = join(cacheFolder(), cacheFileName(key));
-    const stale = { accessKeyId: 'ASIASTALESTALESTALE', secretAccessKey: 'stale-secret-value', sessionToken: 'stale-session-token', expiration: new Date(Date.now() - 60_000) };
+    const stale = {
+      accessKeyId: 'ASIASTALESTALESTALE',
+      secretAccessKey: 'stale-secret-value',
+      sessionToken: 'stale-session-token',
+      expiration: new Date(Date.now() - 60_000),
+    };
     await writeFile(file, serializeCacheEntry(key, stale), { mode: 0o600 });
     const calls = cap.sim.calls.length;
     const r = await run(['--role', 'role-exp']);
@@ -123,7 +128,12 @@ describe('cap-token-refresh credential-process', () => {
     const key = keyFor(role);
     await mkdir(cacheFolder(), { recursive: true, mode: 0o700 });
     const file = join(cacheFolder(), cacheFileName(key));
-    const planted = { accessKeyId: 'ASIAPLANTEDPLANTED', secretAccessKey: 'planted-secret', sessionToken: 'planted-token', expiration: new Date(Date.now() + 3600_000) };
+    const planted = {
+      accessKeyId: 'ASIAPLANTEDPLANTED',
+      secretAccessKey: 'planted-secret',
+      sessionToken: 'planted-token',
+      expiration: new Date(Date.now() + 3600_000),
+    };
     await writeFile(file, content === 'PLACEHOLDER' ? serializeCacheEntry(key, planted) : content, { mode });
     const calls = cap.sim.calls.length;
     const r = await run(['--role', role]);
@@ -138,7 +148,10 @@ describe('cap-token-refresh credential-process', () => {
     const enc = await run(['--role', 'role-enc', '--no-cache'], { CAP_KEY_FILE: cap.files.encryptedKey, CAP_KEY_PASSPHRASE_FILE: cap.files.keyPassphrase });
     expect(enc.code).toBe(0);
     expectCleanStderr(enc);
-    const p12 = await run(['--role', 'role-p12', '--no-cache', '--pkcs12', cap.files.p12, '--pkcs12-passphrase-file', cap.files.p12Passphrase], { CAP_CERT_FILE: '', CAP_KEY_FILE: '' });
+    const p12 = await run(['--role', 'role-p12', '--no-cache', '--pkcs12', cap.files.p12, '--pkcs12-passphrase-file', cap.files.p12Passphrase], {
+      CAP_CERT_FILE: '',
+      CAP_KEY_FILE: '',
+    });
     expect(p12.code).toBe(0);
     expectCleanStderr(p12);
     for (const n of await readdir(cacheFolder())) expect(n).not.toBe(cacheFileName(keyFor('role-enc')));

@@ -11,7 +11,7 @@
 
 import type { TargetReport as ReportTarget } from '../src/core/report.js';
 import { createServer } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -22,7 +22,6 @@ import { startKubeApiServer, type KubeApiServer, type KubeObject } from './suppo
 import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { startStrictTlsServer } from './support/strict-tls-server.js';
-
 
 interface Setup {
   args?: string[];
@@ -50,7 +49,8 @@ interface CapFault {
 
 const PLANTED_KEY_ID = 'ASIAPLANTEDFAULT0001';
 const PLANTED_SECRET = 'planted-secret-access-key-in-a-partial-body';
-const HTML_400 = '<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const HTML_400 =
+  '<html>\r\n<head><title>400 The SSL certificate error</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 let cap: CapFixture;
 const outputs: CliResult[] = [];
@@ -69,13 +69,15 @@ const FAULTS: CapFault[] = [
     fault: 'refused connection',
     setup: async () => ({ env: { CAP_URL: `https://127.0.0.1:${await closedPort()}` } }),
     outcome: 'failed',
-    message: /^the connection to CAP failed \(ECONNREFUSED\) https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-[\w-]+\); check that CAP is reachable from here$/,
+    message:
+      /^the connection to CAP failed \(ECONNREFUSED\) https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-[\w-]+\); check that CAP is reachable from here$/,
   },
   {
     fault: 'reset mid-body',
     behaviour: { kind: 'reset' },
     outcome: 'failed',
-    message: /^CAP cut the connection in the middle of its answer at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-reset-mid-body\); check that CAP is reachable and not restarting, and run again$/,
+    message:
+      /^CAP cut the connection in the middle of its answer at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-reset-mid-body\); check that CAP is reachable and not restarting, and run again$/,
     calls: 4,
   },
   {
@@ -83,7 +85,8 @@ const FAULTS: CapFault[] = [
     behaviour: { kind: 'stall' },
     args: ['--timeout', '300ms'],
     outcome: 'failed',
-    message: /^CAP did not answer within 300ms at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-stall-past-the-timeout\); check that CAP is up and reachable, or raise --timeout$/,
+    message:
+      /^CAP did not answer within 300ms at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-stall-past-the-timeout\); check that CAP is up and reachable, or raise --timeout$/,
     calls: 4,
   },
   {
@@ -93,27 +96,34 @@ const FAULTS: CapFault[] = [
       return { env: { CAP_URL: strict.url }, args: ['--cert', cap.files.strangerCert, '--key', cap.files.strangerKey], stop: () => strict.stop() };
     },
     outcome: 'failed',
-    message: /^CAP ended the TLS handshake with an alert \(unknown ca\) https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-tls-alert\); CAP did not accept the client certificate: check that --cert\/--key \(or --pkcs12\) is the identity CAP knows and not expired$/,
+    message:
+      /^CAP ended the TLS handshake with an alert \(unknown ca\) https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-tls-alert\); CAP did not accept the client certificate: check that --cert\/--key \(or --pkcs12\) is the identity CAP knows and not expired$/,
   },
   {
     fault: '400 HTML',
     behaviour: { kind: 'status', status: 400, contentType: 'text/html', body: HTML_400 },
     outcome: 'failed',
-    message: /^CAP refused the client certificate at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-400-html, HTTP 400\); check that --cert and --key \(or --pkcs12\) belong to the identity CAP knows and that its CA is trusted by CAP$/,
+    message:
+      /^CAP refused the client certificate at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-400-html, HTTP 400\); check that --cert and --key \(or --pkcs12\) belong to the identity CAP knows and that its CA is trusted by CAP$/,
     calls: 1,
   },
-  ...[401, 403].map((status): CapFault => ({
-    fault: String(status),
-    behaviour: { kind: 'status', status, body: '{"message":"role not allowed"}' },
-    outcome: 'failed',
-    message: new RegExp(`^CAP does not allow this client certificate to use role fault-${status} at https://127\\.0\\.0\\.1:\\d+/api/v1/credentials \\(role fault-${status}, HTTP ${status}\\); check the role name and ask the CAP administrators to grant it$`),
-    calls: 1,
-  })),
+  ...[401, 403].map(
+    (status): CapFault => ({
+      fault: String(status),
+      behaviour: { kind: 'status', status, body: '{"message":"role not allowed"}' },
+      outcome: 'failed',
+      message: new RegExp(
+        `^CAP does not allow this client certificate to use role fault-${status} at https://127\\.0\\.0\\.1:\\d+/api/v1/credentials \\(role fault-${status}, HTTP ${status}\\); check the role name and ask the CAP administrators to grant it$`,
+      ),
+      calls: 1,
+    }),
+  ),
   {
     fault: '404',
     behaviour: { kind: 'status', status: 404, contentType: 'text/html', body: '<html>Not Found</html>' },
     outcome: 'failed',
-    message: /^CAP answered Not Found at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-404, HTTP 404\); check CAP_URL \(it should be the portal, or end in \/api\/v1\/credentials\)$/,
+    message:
+      /^CAP answered Not Found at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-404, HTTP 404\); check CAP_URL \(it should be the portal, or end in \/api\/v1\/credentials\)$/,
     calls: 1,
   },
   {
@@ -137,7 +147,8 @@ const FAULTS: CapFault[] = [
     fault: '503 for longer than the deadline',
     behaviour: { kind: 'status', status: 503, headers: { 'retry-after': '120' } },
     outcome: 'failed',
-    message: /^CAP failed with a server error at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-503-for-longer-than-the-deadline, HTTP 503\); try again later or tell CAP's operators; CAP asked to retry after 120s, past the 60s deadline: gave up after 1 attempt\(s\)$/,
+    message:
+      /^CAP failed with a server error at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-503-for-longer-than-the-deadline, HTTP 503\); try again later or tell CAP's operators; CAP asked to retry after 120s, past the 60s deadline: gave up after 1 attempt\(s\)$/,
     calls: 1,
     atMostMs: 15_000,
   },
@@ -145,54 +156,70 @@ const FAULTS: CapFault[] = [
     fault: '503 on every attempt',
     behaviour: { kind: 'status', status: 503 },
     outcome: 'failed',
-    message: /^CAP failed with a server error at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-503-on-every-attempt, HTTP 503\); try again later or tell CAP's operators$/,
+    message:
+      /^CAP failed with a server error at https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role fault-503-on-every-attempt, HTTP 503\); try again later or tell CAP's operators$/,
     calls: 4,
   },
   {
     fault: '200 with HTML',
     behaviour: { kind: 'html' },
     outcome: 'failed',
-    message: /^CAP answered with an HTML page instead of JSON; check that CAP_URL points at the CAP API \(…\/api\/v1\/credentials\) and not a login or error page \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-200-with-html\)$/,
+    message:
+      /^CAP answered with an HTML page instead of JSON; check that CAP_URL points at the CAP API \(…\/api\/v1\/credentials\) and not a login or error page \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-200-with-html\)$/,
     calls: 1,
   },
   {
     fault: 'truncated JSON',
     behaviour: { kind: 'malformed', body: `{"Credentials": {"AccessKeyId": "${PLANTED_KEY_ID}", "SecretAccessKey": "${PLANTED_SECRET}", "Sess` },
     outcome: 'failed',
-    message: /^the CAP response is not valid JSON \(truncated or not a CAP API answer\) \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-truncated-json\)$/,
+    message:
+      /^the CAP response is not valid JSON \(truncated or not a CAP API answer\) \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-truncated-json\)$/,
     calls: 1,
   },
   {
     fault: 'a body over the size cap',
     behaviour: { kind: 'huge', bytes: 200_000 },
     outcome: 'failed',
-    message: /^the CAP response is larger than 65536 bytes; that is not a CAP credentials answer from https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials for role fault-a-body-over-the-size-cap$/,
+    message:
+      /^the CAP response is larger than 65536 bytes; that is not a CAP credentials answer from https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials for role fault-a-body-over-the-size-cap$/,
     calls: 1,
   },
   {
     fault: 'a missing field',
-    behaviour: { kind: 'malformed', body: JSON.stringify({ Credentials: { AccessKeyId: PLANTED_KEY_ID, SecretAccessKey: PLANTED_SECRET, Expiration: '2099-01-01T00:00:00Z' } }) },
+    behaviour: {
+      kind: 'malformed',
+      body: JSON.stringify({ Credentials: { AccessKeyId: PLANTED_KEY_ID, SecretAccessKey: PLANTED_SECRET, Expiration: '2099-01-01T00:00:00Z' } }),
+    },
     outcome: 'failed',
-    message: /^the CAP response lacks a non-empty string for Credentials\.SessionToken; expected AccessKeyId, SecretAccessKey, SessionToken, Expiration \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-a-missing-field\)$/,
+    message:
+      /^the CAP response lacks a non-empty string for Credentials\.SessionToken; expected AccessKeyId, SecretAccessKey, SessionToken, Expiration \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-a-missing-field\)$/,
     calls: 1,
   },
   {
     fault: 'an expired Expiration',
     behaviour: { kind: 'expired' },
     outcome: 'failed',
-    message: /^CAP returned credentials that expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z; check the clock of this machine and of CAP \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-an-expired-expiration\)$/,
+    message:
+      /^CAP returned credentials that expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z; check the clock of this machine and of CAP \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-an-expired-expiration\)$/,
     calls: 1,
   },
   {
     fault: 'a non-UTF-8 body',
-    behaviour: { kind: 'malformed', body: Buffer.concat([Buffer.from(`{"AccessKeyId":"${PLANTED_KEY_ID}","x":"`), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}')]) },
+    behaviour: {
+      kind: 'malformed',
+      body: Buffer.concat([Buffer.from(`{"AccessKeyId":"${PLANTED_KEY_ID}","x":"`), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}')]),
+    },
     outcome: 'failed',
     message: /^the CAP response is not UTF-8 text; expected a JSON object \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-a-non-utf-8-body\)$/,
     calls: 1,
   },
 ];
 
-const slug = (fault: string) => fault.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (fault: string) =>
+  fault
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const report = (r: CliResult) => JSON.parse(r.stdout) as { targets: ReportTarget[] };
 
 /** Every value that must never leave the process. */
@@ -235,7 +262,21 @@ describe('CAP faults, disk mode: the faulty role against a healthy one in the sa
       const started = Date.now();
       // The encrypted key and its passphrase file: the passphrase is in the process, and must stay there.
       const r = await runCli(
-        ['refresh', '--manifests', dir, '--output', 'json', '--log-format', 'json', '--key', cap.files.encryptedKey, '--key-passphrase-file', cap.files.keyPassphrase, ...(f.args ?? []), ...(setup.args ?? [])],
+        [
+          'refresh',
+          '--manifests',
+          dir,
+          '--output',
+          'json',
+          '--log-format',
+          'json',
+          '--key',
+          cap.files.encryptedKey,
+          '--key-passphrase-file',
+          cap.files.keyPassphrase,
+          ...(f.args ?? []),
+          ...(setup.args ?? []),
+        ],
         { env: { ...cap.env, ...setup.env } },
       );
       const elapsed = Date.now() - started;
@@ -251,11 +292,18 @@ describe('CAP faults, disk mode: the faulty role against a healthy one in the sa
       expect(healthy).toMatchObject({ name: `creds-${s}`, role: healthyRole, result: wholeCapFails ? 'failed' : 'refreshed' });
       expect(r.code).toBe(f.outcome === 'failed' || wholeCapFails ? 1 : 0);
       const issuedKeys = new Set(cap.sim.issued.map((c) => c.accessKeyId));
-      for (const [file, target] of [['faulty.yaml', faulty], ['healthy.yaml', healthy]] as const) {
+      for (const [file, target] of [
+        ['faulty.yaml', faulty],
+        ['healthy.yaml', healthy],
+      ] as const) {
         if (target.result === 'failed') {
           expect(after[file], `${file} must be byte-identical`).toBe(before[file]);
         } else {
-          const doc = parse(after[file]!) as { stringData: Record<string, string>; data: Record<string, string>; metadata: { annotations: Record<string, string> } };
+          const doc = parse(after[file]!) as {
+            stringData: Record<string, string>;
+            data: Record<string, string>;
+            metadata: { annotations: Record<string, string> };
+          };
           expect(issuedKeys.has(doc.stringData.aws_access_key_id!)).toBe(true);
           expect(doc.data).toEqual({ 'keep-me': 'a2VlcA==' });
           expect(doc.metadata.annotations['example.com/keep']).toBe('yes');
@@ -267,7 +315,11 @@ describe('CAP faults, disk mode: the faulty role against a healthy one in the sa
       if (f.atMostMs !== undefined) expect(elapsed).toBeLessThan(f.atMostMs);
 
       // 2. The message names the target (its report entry) and the cure; never the URL's query.
-      const logs = r.stderr.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = r.stderr
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       if (f.outcome === 'failed') {
         expect(faulty.error).toMatch(f.message);
         expect(faulty.error).not.toMatch(/agency=|mission=|role=/);
@@ -311,12 +363,33 @@ describe('CAP faults, cluster mode: every per-role fault in one run', () => {
     const healthy = ['cluster-ok-1', 'cluster-ok-2'].map((role) => ({ role, name: `creds-${role}` }));
     const seeded = new Map<string, KubeObject>();
     for (const { role, name } of [...rows, ...healthy]) {
-      seeded.set(name, kube.putSecret({ metadata: { namespace: 'cap-faults', name, annotations: { 'cap-token-refresh/role': role } }, type: 'Opaque', data: { unrelated: Buffer.from('keep-me').toString('base64') } }));
+      seeded.set(
+        name,
+        kube.putSecret({
+          metadata: { namespace: 'cap-faults', name, annotations: { 'cap-token-refresh/role': role } },
+          type: 'Opaque',
+          data: { unrelated: Buffer.from('keep-me').toString('base64') },
+        }),
+      );
     }
     const kubeconfig = await kube.writeKubeconfig(dir);
     const r = await runCli(
-      ['refresh', '--kubeconfig', kubeconfig, '--output', 'json', '--log-format', 'json', '--timeout', '300ms', '--key', cap.files.encryptedKey, '--key-passphrase-file', cap.files.keyPassphrase,
-        ...[...seeded.keys()].flatMap((n) => ['--target', `cap-faults/${n}`])],
+      [
+        'refresh',
+        '--kubeconfig',
+        kubeconfig,
+        '--output',
+        'json',
+        '--log-format',
+        'json',
+        '--timeout',
+        '300ms',
+        '--key',
+        cap.files.encryptedKey,
+        '--key-passphrase-file',
+        cap.files.keyPassphrase,
+        ...[...seeded.keys()].flatMap((n) => ['--target', `cap-faults/${n}`]),
+      ],
       { env: cap.env },
     );
     outputs.push(r);

@@ -45,7 +45,9 @@ async function expectRefreshed(path: string): Promise<void> {
   const issued = cap.sim.issued.find((c) => c.accessKeyId === obj.stringData?.aws_access_key_id);
   expect(issued, path).toBeDefined();
   expect(obj.stringData.aws_secret_access_key).toBe(issued!.secretAccessKey);
-  expect(obj.stringData.credentials).toBe(`[default]\naws_access_key_id = ${issued!.accessKeyId}\naws_secret_access_key = ${issued!.secretAccessKey}\naws_session_token = ${issued!.sessionToken}\n`);
+  expect(obj.stringData.credentials).toBe(
+    `[default]\naws_access_key_id = ${issued!.accessKeyId}\naws_secret_access_key = ${issued!.secretAccessKey}\naws_session_token = ${issued!.sessionToken}\n`,
+  );
   expect(obj.metadata.annotations['cap-token-refresh/expiration']).toBe(issued!.expiration);
   expect(obj.metadata.labels['cap-token-refresh/managed']).toBe('true');
   expect(obj.data).toEqual({ 'keep-me': 'a2VlcA==' });
@@ -97,7 +99,8 @@ describe('disk faults', () => {
     if (!fault) {
       // chattr does not work on this filesystem: a read-only tmpfs, if mount is allowed.
       fs = await mountSmallFilesystem(256);
-      if (!fs) return ctx.skip('neither chmod (as root), chattr +i nor mount can make a folder read-only here; src/disk/manifest-store.test.ts injects EROFS instead');
+      if (!fs)
+        return ctx.skip('neither chmod (as root), chattr +i nor mount can make a folder read-only here; src/disk/manifest-store.test.ts injects EROFS instead');
       dir = fs.dir;
       for (const s of specs) await writeFile(join(dir, s.file), secretManifest(s), { mode: 0o600 });
       if (!fs.remountReadOnly()) {
@@ -112,7 +115,9 @@ describe('disk faults', () => {
       expect(r.code, fault.how).toBe(1);
       for (const [i, t] of report(r).targets.entries()) {
         expect(t).toMatchObject({ name: `creds-${'ab'[i]}`, result: 'failed' });
-        expect(t.error).toMatch(new RegExp(`cannot write .*/${'ab'[i]}\\.yaml or its folder \\((EACCES|EPERM|EROFS)\\); check the permissions, the file was left as it was`));
+        expect(t.error).toMatch(
+          new RegExp(`cannot write .*/${'ab'[i]}\\.yaml or its folder \\((EACCES|EPERM|EROFS)\\); check the permissions, the file was left as it was`),
+        );
       }
       expect(await snapshotDir(dir)).toEqual(before);
       expectNoSecret(r);
@@ -147,7 +152,10 @@ describe('disk faults', () => {
     if (!fs) return ctx.skip('mount -t tmpfs is not allowed here; src/disk/manifest-store.test.ts injects ENOSPC instead');
     try {
       // a-big.yaml needs far more room than is left; b and c fit. --concurrency 1 writes them in file order.
-      const big = secretManifest(spec('a-big.yaml', 'role-big')).replace('  keep-me: a2VlcA==\n', `  keep-me: a2VlcA==\n  bulk: ${Buffer.alloc(48 * 1024, 7).toString('base64')}\n`);
+      const big = secretManifest(spec('a-big.yaml', 'role-big')).replace(
+        '  keep-me: a2VlcA==\n',
+        `  keep-me: a2VlcA==\n  bulk: ${Buffer.alloc(48 * 1024, 7).toString('base64')}\n`,
+      );
       await writeFile(join(fs.dir, 'a-big.yaml'), big, { mode: 0o600 });
       for (const s of [spec('b.yaml', 'role-b'), spec('c.yaml', 'role-c')]) await writeFile(join(fs.dir, s.file), secretManifest(s), { mode: 0o600 });
       const fillers = await fillFilesystem(fs.dir);
@@ -159,7 +167,11 @@ describe('disk faults', () => {
       const r = await run(['refresh', '--manifests', fs.dir, '--output', 'json', '--concurrency', '1']);
       expect(r.code).toBe(1);
       const t = report(r).targets;
-      expect(t.map((x) => [x.name, x.result])).toEqual([['creds-a-big', 'failed'], ['creds-b', 'refreshed'], ['creds-c', 'refreshed']]);
+      expect(t.map((x) => [x.name, x.result])).toEqual([
+        ['creds-a-big', 'failed'],
+        ['creds-b', 'refreshed'],
+        ['creds-c', 'refreshed'],
+      ]);
       expect(t[0]!.error).toMatch(/the disk is full while writing .*\/a-big\.yaml \(ENOSPC\); free space and run again, the file was left as it was/);
       expect(await readFile(join(fs.dir, 'a-big.yaml'), 'utf8')).toBe(before['a-big.yaml']);
       await expectRefreshed(join(fs.dir, 'b.yaml'));
@@ -205,7 +217,10 @@ describe('disk faults', () => {
       expect(Object.keys(afterKill).filter((n) => !n.startsWith('.'))).toEqual(Object.keys(original));
       let written = 0;
       for (const f of Object.keys(original)) {
-        expect(parseAllDocuments(afterKill[f]!).every((d) => d.errors.length === 0), f).toBe(true);
+        expect(
+          parseAllDocuments(afterKill[f]!).every((d) => d.errors.length === 0),
+          f,
+        ).toBe(true);
         if (afterKill[f] === original[f]) continue;
         written += 1;
         await expectRefreshed(join(dir, f));
@@ -228,7 +243,9 @@ describe('disk faults', () => {
       const final = await snapshotDir(dir);
       // The old temporary and the dead run's lock are gone. (A temporary the kill itself left
       // is younger than a minute and stays until a later run: it might be a live writer's.)
-      expect(Object.keys(final).filter((n) => !/^\.m\d\d\.yaml\.[0-9a-f]{12}\.tmp$/.test(n) || n === '.m29.yaml.0123456789ab.tmp')).toEqual(Object.keys(original));
+      expect(Object.keys(final).filter((n) => !/^\.m\d\d\.yaml\.[0-9a-f]{12}\.tmp$/.test(n) || n === '.m29.yaml.0123456789ab.tmp')).toEqual(
+        Object.keys(original),
+      );
       for (const f of Object.keys(original)) {
         // Written before the kill: fresh now and not written again.
         if (afterKill[f] !== original[f]) expect(final[f]).toBe(afterKill[f]);
@@ -243,9 +260,24 @@ describe('disk faults', () => {
 
   it('a CAP client key file readable by others gives a warning that says so, names the file and the cure, and the run goes on', async () => {
     const cases: [string, string[], number, RegExp | undefined][] = [
-      ['a PEM key 0644', ['--key', 'loose.key'], 0o644, /the private key file \S*loose\.key \(--key\) is readable by every user on this machine; run chmod 600 \S*loose\.key/],
-      ['an encrypted PEM key 0604', ['--key', 'loose-enc.key', '--key-passphrase-file', cap.files.keyPassphrase], 0o604, /the private key file \S*loose-enc\.key \(--key\) is readable by every user on this machine; run chmod 600/],
-      ['a PKCS#12 bundle 0644', ['--pkcs12', 'loose.p12', '--pkcs12-passphrase-file', cap.files.p12Passphrase], 0o644, /the private key file \S*loose\.p12 \(--pkcs12\) is readable by every user on this machine; run chmod 600/],
+      [
+        'a PEM key 0644',
+        ['--key', 'loose.key'],
+        0o644,
+        /the private key file \S*loose\.key \(--key\) is readable by every user on this machine; run chmod 600 \S*loose\.key/,
+      ],
+      [
+        'an encrypted PEM key 0604',
+        ['--key', 'loose-enc.key', '--key-passphrase-file', cap.files.keyPassphrase],
+        0o604,
+        /the private key file \S*loose-enc\.key \(--key\) is readable by every user on this machine; run chmod 600/,
+      ],
+      [
+        'a PKCS#12 bundle 0644',
+        ['--pkcs12', 'loose.p12', '--pkcs12-passphrase-file', cap.files.p12Passphrase],
+        0o644,
+        /the private key file \S*loose\.p12 \(--pkcs12\) is readable by every user on this machine; run chmod 600/,
+      ],
       ['a PEM key 0600', ['--key', 'tight.key'], 0o600, undefined],
     ];
     await copyFile(cap.files.key, join(cap.dir, 'loose.key'));

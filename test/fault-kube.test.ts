@@ -16,7 +16,6 @@ import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 
-
 const NS = 'kube-faults';
 const VICTIM = 'victim-credentials';
 const OTHERS = ['other-credentials-a', 'other-credentials-b'];
@@ -70,14 +69,20 @@ const ROWS: Row[] = [
     missingVictim: true,
     code: 1,
     refreshed: 'others',
-    message: (name) => new RegExp(`^Secret ${NS}/${name} does not exist; apply its manifest: oc apply -f manifests/cap-${NS}\\*-secret\\.yaml \\(with the role filled in\\), or create it with the annotation cap-token-refresh/role: `),
+    message: (name) =>
+      new RegExp(
+        `^Secret ${NS}/${name} does not exist; apply its manifest: oc apply -f manifests/cap-${NS}\\*-secret\\.yaml \\(with the role filled in\\), or create it with the annotation cap-token-refresh/role: `,
+      ),
   },
   {
     fault: '404 on update (deleted while being refreshed)',
     inject: (kube) => kube.failNext({ status: 404, match: isVictimUpdate }),
     code: 1,
     refreshed: 'others',
-    message: (name) => new RegExp(`^Secret ${NS}/${name} was deleted while it was being refreshed \\(HTTP 404 Not Found\\); re-create it \\(manifests/ has it\\) and run again$`),
+    message: (name) =>
+      new RegExp(
+        `^Secret ${NS}/${name} was deleted while it was being refreshed \\(HTTP 404 Not Found\\); re-create it \\(manifests/ has it\\) and run again$`,
+      ),
   },
   {
     fault: '409 on every try',
@@ -85,7 +90,9 @@ const ROWS: Row[] = [
     code: 1,
     refreshed: 'others',
     message: (name) =>
-      new RegExp(`^Secret ${NS}/${name} changed every time it was written \\(HTTP 409 Conflict on 5 attempts\\): another writer keeps updating it; check that nothing else manages it \\(a second cap-token-refresh job\\?\\); it was left as it is and the next run will try again$`),
+      new RegExp(
+        `^Secret ${NS}/${name} changed every time it was written \\(HTTP 409 Conflict on 5 attempts\\): another writer keeps updating it; check that nothing else manages it \\(a second cap-token-refresh job\\?\\); it was left as it is and the next run will try again$`,
+      ),
     victimUpdates: 5,
   },
   {
@@ -94,14 +101,19 @@ const ROWS: Row[] = [
     code: 1,
     refreshed: 'others',
     message: (name) =>
-      new RegExp(`^the API server refused the update of Secret ${NS}/${name} as invalid \\(HTTP 422\\); check that the Secret is not immutable and that its type allows the keys aws_access_key_id, aws_secret_access_key and credentials$`),
+      new RegExp(
+        `^the API server refused the update of Secret ${NS}/${name} as invalid \\(HTTP 422\\); check that the Secret is not immutable and that its type allows the keys aws_access_key_id, aws_secret_access_key and credentials$`,
+      ),
   },
   {
     fault: '500',
     inject: (kube) => kube.failNext({ status: 500, match: isVictimUpdate, message: SERVER_TEXT }),
     code: 1,
     refreshed: 'others',
-    message: (name) => new RegExp(`^the API server failed \\(HTTP 500 InternalError\\) while trying to update Secret ${NS}/${name}; the next run will try again, check the API server if it persists$`),
+    message: (name) =>
+      new RegExp(
+        `^the API server failed \\(HTTP 500 InternalError\\) while trying to update Secret ${NS}/${name}; the next run will try again, check the API server if it persists$`,
+      ),
   },
   {
     // The first Secret write gets through; at the second the server stops (connections cut,
@@ -124,14 +136,20 @@ const ROWS: Row[] = [
     },
     code: 1,
     refreshed: 'exactly-one',
-    message: (name, server) => new RegExp(`^could not update Secret ${NS}/${name}: cannot reach the API server ${esc(server)} \\((ECONNRESET|ECONNREFUSED|EPIPE|UND_ERR_SOCKET)\\); check the server in the kubeconfig and that the cluster is up$`),
+    message: (name, server) =>
+      new RegExp(
+        `^could not update Secret ${NS}/${name}: cannot reach the API server ${esc(server)} \\((ECONNRESET|ECONNREFUSED|EPIPE|UND_ERR_SOCKET)\\); check the server in the kubeconfig and that the cluster is up$`,
+      ),
   },
   {
     fault: 'an invalid kubeconfig',
     kubeconfig: async (dir, kube) => {
       const file = join(dir, 'invalid-kubeconfig');
       // Valid YAML, but the cluster has no server; the user's token must not be quoted.
-      await writeFile(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    certificate-authority-data: ${Buffer.from(kube.caPem).toString('base64')}\nusers:\n- name: u\n  user:\n    token: ${PLANTED_TOKEN}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`);
+      await writeFile(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    certificate-authority-data: ${Buffer.from(kube.caPem).toString('base64')}\nusers:\n- name: u\n  user:\n    token: ${PLANTED_TOKEN}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
+      );
       return file;
     },
     code: 3,
@@ -150,7 +168,10 @@ const ROWS: Row[] = [
     },
     code: 1,
     refreshed: 'exactly-one',
-    message: (name) => new RegExp(`^could not update Secret ${NS}/${name}: the API server rejected the job's credentials \\(HTTP 401 Unauthorized\\); log in again \\(oc login\\) or check the service account token$`),
+    message: (name) =>
+      new RegExp(
+        `^could not update Secret ${NS}/${name}: the API server rejected the job's credentials \\(HTTP 401 Unauthorized\\); log in again \\(oc login\\) or check the service account token$`,
+      ),
   },
 ];
 
@@ -200,18 +221,38 @@ describe('Kubernetes faults during a cluster refresh of three Secrets', () => {
       const seeded = new Map<string, KubeObject>();
       for (const [i, name] of ALL.entries()) {
         if (name === VICTIM && row.missingVictim) continue;
-        seeded.set(name, kube.putSecret({
-          metadata: { namespace: NS, name, labels: { keep: 'label' }, annotations: { 'cap-token-refresh/role': `kube-fault-role-${i}`, 'keep.example.com/note': 'annotation' } },
-          type: 'Opaque',
-          data: { unrelated: Buffer.from('keep-me').toString('base64') },
-        }));
+        seeded.set(
+          name,
+          kube.putSecret({
+            metadata: {
+              namespace: NS,
+              name,
+              labels: { keep: 'label' },
+              annotations: { 'cap-token-refresh/role': `kube-fault-role-${i}`, 'keep.example.com/note': 'annotation' },
+            },
+            type: 'Opaque',
+            data: { unrelated: Buffer.from('keep-me').toString('base64') },
+          }),
+        );
       }
       row.inject?.(kube);
       const kubeconfig = row.kubeconfig ? await row.kubeconfig(dir, kube) : await kube.writeKubeconfig(dir, `kubeconfig-${kube.token.slice(0, 8)}`);
       const callsBefore = cap.sim.calls.length;
       const r = await runCli(
-        ['refresh', '--kubeconfig', kubeconfig, '--output', 'json', '--log-format', 'json', '--key', cap.files.encryptedKey, '--key-passphrase-file', cap.files.keyPassphrase,
-          ...ALL.flatMap((n) => ['--target', `${NS}/${n}`])],
+        [
+          'refresh',
+          '--kubeconfig',
+          kubeconfig,
+          '--output',
+          'json',
+          '--log-format',
+          'json',
+          '--key',
+          cap.files.encryptedKey,
+          '--key-passphrase-file',
+          cap.files.keyPassphrase,
+          ...ALL.flatMap((n) => ['--target', `${NS}/${n}`]),
+        ],
         { env: cap.env, timeoutMs: 30_000 },
       );
       outputs.push(r);
@@ -220,7 +261,11 @@ describe('Kubernetes faults during a cluster refresh of three Secrets', () => {
       if (row.code === 3) {
         // A configuration error comes before any request: nothing contacted, nothing written.
         expect(r.stdout).toBe('');
-        expect(r.stderr).toMatch(new RegExp(`^error: the kubeconfig ${esc(kubeconfig)} \\(--kubeconfig\\) cannot be used: clusters\\[0\\]\\.cluster\\.server is missing; fix it or log in again with \`oc login\`\\n$`));
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^error: the kubeconfig ${esc(kubeconfig)} \\(--kubeconfig\\) cannot be used: clusters\\[0\\]\\.cluster\\.server is missing; fix it or log in again with \`oc login\`\\n$`,
+          ),
+        );
         expect(kube.requests).toEqual([]);
         expect(cap.sim.calls.length).toBe(callsBefore);
         for (const [name, before] of seeded) expect(kube.getSecret(NS, name)).toEqual(before);
@@ -257,9 +302,16 @@ describe('Kubernetes faults during a cluster refresh of three Secrets', () => {
 
       // 2. Each failed Secret's message names it and the cure; the server's own text is never shown.
       for (const t of failed) expect(t.error, t.name).toMatch(row.message(t.name, kube.url));
-      const logs = r.stderr.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = r.stderr
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       for (const t of failed) {
-        expect(logs.some((l) => l.level === 'error' && (l.target === `${NS}/${t.name}` || String(l.error ?? '').includes(`${NS}/${t.name}`))), t.name).toBe(true);
+        expect(
+          logs.some((l) => l.level === 'error' && (l.target === `${NS}/${t.name}` || String(l.error ?? '').includes(`${NS}/${t.name}`))),
+          t.name,
+        ).toBe(true);
       }
       // Where an Event could be recorded, a Warning names the Secret and carries the same message.
       const events = kube.listEvents(NS);
@@ -272,7 +324,12 @@ describe('Kubernetes faults during a cluster refresh of three Secrets', () => {
       }
       if (row.refreshed === 'others') {
         expect(events.filter((e) => e.type === 'Warning').map((e) => (e.involvedObject as { name: string }).name)).toEqual([VICTIM]);
-        expect(events.filter((e) => e.type === 'Normal').map((e) => (e.involvedObject as { name: string }).name).sort()).toEqual(OTHERS);
+        expect(
+          events
+            .filter((e) => e.type === 'Normal')
+            .map((e) => (e.involvedObject as { name: string }).name)
+            .sort(),
+        ).toEqual(OTHERS);
       }
 
       // 3. No secret anywhere.

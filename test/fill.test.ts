@@ -150,9 +150,17 @@ describe('cap-token-refresh fill', () => {
     expectNoSecrets(r, [...secretsOf(creds), 'defaultsecret', 'oldsecret', 'oldtoken']);
     const after = await readFile(credFile, 'utf8');
     expect(after).toBe(
-      EXISTING_CREDENTIALS.replace('ASIAOLDOLDOLDOLD', creds.AccessKeyId).replace('= oldsecret', `= ${creds.SecretAccessKey}`).replace('oldtoken', creds.SessionToken),
+      EXISTING_CREDENTIALS.replace('ASIAOLDOLDOLDOLD', creds.AccessKeyId)
+        .replace('= oldsecret', `= ${creds.SecretAccessKey}`)
+        .replace('oldtoken', creds.SessionToken),
     );
-    expect(after).toBe(setProfileCredentials(EXISTING_CREDENTIALS, 'cap', { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey, sessionToken: creds.SessionToken }));
+    expect(after).toBe(
+      setProfileCredentials(EXISTING_CREDENTIALS, 'cap', {
+        accessKeyId: creds.AccessKeyId,
+        secretAccessKey: creds.SecretAccessKey,
+        sessionToken: creds.SessionToken,
+      }),
+    );
     expect((await stat(credFile)).mode & 0o777).toBe(0o600);
   });
 
@@ -182,7 +190,12 @@ describe('cap-token-refresh fill', () => {
     ['expired credentials', expired.body, /expired/, secretsOf(expired.creds)],
     ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), /not UTF-8/, []],
     ['a JSON array', '[1,2]', /not an object/, []],
-    ['a missing field', JSON.stringify({ Credentials: { AccessKeyId: 'ASIAXXXXXXXXXXXX', SecretAccessKey: 'secretsecret', Expiration: '2999-01-01T00:00:00Z' } }), /SessionToken/, ['secretsecret']],
+    [
+      'a missing field',
+      JSON.stringify({ Credentials: { AccessKeyId: 'ASIAXXXXXXXXXXXX', SecretAccessKey: 'secretsecret', Expiration: '2999-01-01T00:00:00Z' } }),
+      /SessionToken/,
+      ['secretsecret'],
+    ],
   ];
 
   it.each(badInputs)('%s changes nothing and says why (exit 3)', async (_name, input, why, secrets) => {
@@ -247,7 +260,17 @@ describe('hack/fill-credentials.sh', () => {
     return new Promise((resolvePromise, reject) => {
       execFile(
         'curl',
-        ['-sS', '--fail', '--cert', cap.files.cert, '--key', cap.files.key, '--cacert', cap.files.ca, `${cap.sim.url}/api/v1/credentials?agency=A&mission=M&role=${role}`],
+        [
+          '-sS',
+          '--fail',
+          '--cert',
+          cap.files.cert,
+          '--key',
+          cap.files.key,
+          '--cacert',
+          cap.files.ca,
+          `${cap.sim.url}/api/v1/credentials?agency=A&mission=M&role=${role}`,
+        ],
         { encoding: 'utf8' },
         (err, stdout) => (err ? reject(err) : resolvePromise(stdout)),
       );
@@ -261,10 +284,23 @@ describe('hack/fill-credentials.sh', () => {
     const r = await new Promise<CliResult>((resolvePromise) => {
       execFile(
         'bash',
-        ['-c', `set -o pipefail; curl -sS --fail --cert "$CERT" --key "$KEY" --cacert "$CA" "$CAP_URL/api/v1/credentials?agency=A&mission=M&role=R" | profile=cap "$SCRIPT"`],
+        [
+          '-c',
+          `set -o pipefail; curl -sS --fail --cert "$CERT" --key "$KEY" --cacert "$CA" "$CAP_URL/api/v1/credentials?agency=A&mission=M&role=R" | profile=cap "$SCRIPT"`,
+        ],
         {
           encoding: 'utf8',
-          env: { PATH: process.env.PATH ?? '', HOME: home, CERT: cap.files.cert, KEY: cap.files.key, CA: cap.files.ca, CAP_URL: cap.sim.url, SCRIPT, MANIFESTS_DIR: manifests, AWS_SHARED_CREDENTIALS_FILE: credFile },
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: home,
+            CERT: cap.files.cert,
+            KEY: cap.files.key,
+            CA: cap.files.ca,
+            CAP_URL: cap.sim.url,
+            SCRIPT,
+            MANIFESTS_DIR: manifests,
+            AWS_SHARED_CREDENTIALS_FILE: credFile,
+          },
         },
         (err, stdout, stderr) => resolvePromise({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
       );

@@ -23,7 +23,9 @@ describe('cap-token-refresh generate', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('6 AWS CredentialsRequest(s) kept:');
-    expect(run.stdout).toContain('  openshift-machine-api/aws-cloud-credentials  role prod-openshift-machine-api-aws-cloud-credentials  cap-machine-api-secret.yaml\n');
+    expect(run.stdout).toContain(
+      '  openshift-machine-api/aws-cloud-credentials  role prod-openshift-machine-api-aws-cloud-credentials  cap-machine-api-secret.yaml\n',
+    );
     expect(run.stdout).toContain('openshift-cluster-api-aws (');
     expect(run.stdout).toContain('Files in manifests/ and iam/: 32 written, 0 overwritten, 0 unchanged.');
     expect((await readdir(join(dir, 'manifests'))).length).toBe(24);
@@ -33,7 +35,10 @@ describe('cap-token-refresh generate', () => {
   it('reads - from standard input and takes --feature-gates as a comma list', async () => {
     const dir = await makeTempDir();
     const input = await readFile(join(FIXTURES, 'credentials-requests', 'cluster-api.yaml'), 'utf8');
-    const run = await runCli(['generate', '--credentials-requests', '-', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS', '--partition', 'aws-iso-b'], { cwd: dir, input });
+    const run = await runCli(
+      ['generate', '--credentials-requests', '-', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS', '--partition', 'aws-iso-b'],
+      { cwd: dir, input },
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('openshift-cluster-api/capa-manager-bootstrap-credentials');
     expect(await readFile(join(dir, 'iam', 'create-roles.sh'), 'utf8')).toContain('us-isob-east-1');

@@ -41,7 +41,10 @@ function parseOne(text: string): any {
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<ManifestsError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ManifestsError);
   return err as ManifestsError;
 }
@@ -123,8 +126,12 @@ async function expectConsistentOutput(dir: string, result: GenerateResult, input
   }
   expect(new Set(result.secrets.map((s) => s.role)).size).toBe(result.secrets.length);
   expect(checkRbacCoverage(objects)).toEqual([]);
-  expect(objects.filter((o) => o.kind === 'Role' && o.metadata.namespace !== 'openshift-cloud-credential-operator').map((o) => o.metadata.namespace).sort())
-    .toEqual([...new Set(kept.map((k) => k.split('/')[0]))].filter((ns) => ns !== 'openshift-cloud-credential-operator').sort());
+  expect(
+    objects
+      .filter((o) => o.kind === 'Role' && o.metadata.namespace !== 'openshift-cloud-credential-operator')
+      .map((o) => o.metadata.namespace)
+      .sort(),
+  ).toEqual([...new Set(kept.map((k) => k.split('/')[0]))].filter((ns) => ns !== 'openshift-cloud-credential-operator').sort());
 }
 
 describe('generate on every upstream fixture file', () => {
@@ -171,7 +178,9 @@ describe('generate on every upstream fixture file', () => {
     await copyFile(join(upstreamDir, 'machine-api-operator.release-4.12.yaml'), join(dir, 'b.yml'));
     const err = await errorOf(generate({ credentialsRequests: dir, cwd: dir, out: 'out' }));
     expect(err.code).toBe('duplicate-secret');
-    expect(err.problems).toEqual([`openshift-machine-api/aws-cloud-credentials is named by openshift-machine-api-aws (${join(dir, 'a.yaml')}) and openshift-machine-api-aws (${join(dir, 'b.yml')})`]);
+    expect(err.problems).toEqual([
+      `openshift-machine-api/aws-cloud-credentials is named by openshift-machine-api-aws (${join(dir, 'a.yaml')}) and openshift-machine-api-aws (${join(dir, 'b.yml')})`,
+    ]);
   });
 });
 
@@ -251,16 +260,15 @@ describe('generate on the folder oc adm release extract writes', () => {
     expect(script).toContain('arn:aws-iso-b:iam::<account-id>:role/<role>');
     for (const { role, credentialsRequest } of result.secrets) {
       expect(script).toContain(`aws iam create-role --role-name '${role}' --assume-role-policy-document 'file://trust-policy.json'\n`);
-      expect(script).toContain(`aws iam put-role-policy --role-name '${role}' --policy-name '${credentialsRequest}' --policy-document 'file://${role}-policy.json'\n`);
+      expect(script).toContain(
+        `aws iam put-role-policy --role-name '${role}' --policy-name '${credentialsRequest}' --policy-document 'file://${role}-policy.json'\n`,
+      );
     }
     expect(script.match(/aws iam create-role/g)).toHaveLength(6);
   });
 
   it('reads - from the given standard input text, skipping other clouds and kinds', async () => {
-    const text = [
-      await readFile(join(upstreamDir, 'ingress.yaml'), 'utf8'),
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n',
-    ].join('\n---\n');
+    const text = [await readFile(join(upstreamDir, 'ingress.yaml'), 'utf8'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n'].join('\n---\n');
     const { result } = await generateInto('-', { stdinText: text });
     expect(result.secrets.map((s) => `${s.namespace}/${s.name}`)).toEqual(['openshift-ingress-operator/cloud-credentials']);
     expect(result.skipped.map((s) => `${s.name}: ${s.reason}`)).toEqual([
@@ -328,11 +336,23 @@ describe('generate writes deterministically and safely', () => {
 
 describe('generate fills the CronJob and the certs Secret', () => {
   it('runs the pod as restricted-v2 requires, with the certs mounted read-only', async () => {
-    const { dir } = await generateInto(ocExtractDir, { image: 'image-registry.example:5000/cap/cap-token-refresh:1.0', capUrl: 'https://cap.example', agency: 'AG', mission: 'MI', schedule: '*/5 * * * *' });
+    const { dir } = await generateInto(ocExtractDir, {
+      image: 'image-registry.example:5000/cap/cap-token-refresh:1.0',
+      capUrl: 'https://cap.example',
+      agency: 'AG',
+      mission: 'MI',
+      schedule: '*/5 * * * *',
+    });
     const cronJob = parseOne(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8'));
     expect(cronJob.apiVersion).toBe('batch/v1');
     expect(cronJob.metadata).toMatchObject({ name: 'cap-token-refresh', namespace: 'cap-token-refresh' });
-    expect(cronJob.spec).toMatchObject({ schedule: '*/5 * * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
+    expect(cronJob.spec).toMatchObject({
+      schedule: '*/5 * * * *',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 300,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+    });
     const job = cronJob.spec.jobTemplate.spec;
     expect(job).toMatchObject({ activeDeadlineSeconds: 300, backoffLimit: 1 });
     const pod = job.template.spec;
@@ -431,7 +451,10 @@ describe('generate errors name the file and the cure', () => {
   it('says there is nothing for AWS in a folder without AWS requests', async () => {
     const dir = await makeTempDir();
     await mkdir(join(dir, 'in'));
-    await writeFile(join(dir, 'in', 'gcp.yaml'), 'apiVersion: cloudcredential.openshift.io/v1\nkind: CredentialsRequest\nmetadata:\n  name: g\nspec:\n  providerSpec:\n    kind: GCPProviderSpec\n');
+    await writeFile(
+      join(dir, 'in', 'gcp.yaml'),
+      'apiVersion: cloudcredential.openshift.io/v1\nkind: CredentialsRequest\nmetadata:\n  name: g\nspec:\n  providerSpec:\n    kind: GCPProviderSpec\n',
+    );
     const err = await errorOf(generate({ credentialsRequests: 'in', cwd: dir }));
     expect(err.code).toBe('no-aws-credentials-requests');
     expect(err.problems).toEqual([`${join('in', 'gcp.yaml')}: g: not for AWS (providerSpec.kind GCPProviderSpec)`]);
@@ -444,7 +467,10 @@ describe('generate names roles', () => {
     expect(named.result.secrets[0]!.role).toBe('c2s-prod-openshift-ingress-operator-cloud-credentials');
 
     const dir = await makeTempDir();
-    await writeFile(join(dir, 'roles.yaml'), '# site roles\nopenshift-ingress-operator/cloud-credentials: OCP-Ingress\nopenshift-machine-api/aws-cloud-credentials: OCP-MachineAPI\n');
+    await writeFile(
+      join(dir, 'roles.yaml'),
+      '# site roles\nopenshift-ingress-operator/cloud-credentials: OCP-Ingress\nopenshift-machine-api/aws-cloud-credentials: OCP-MachineAPI\n',
+    );
     const mapped = await generate({ credentialsRequests: join(upstreamDir, 'ingress.yaml'), cwd: dir, roleMap: 'roles.yaml' });
     expect(mapped.secrets.map((s) => s.role)).toEqual(['OCP-Ingress']);
     expect(mapped.unusedRoleMapEntries).toEqual(['openshift-machine-api/aws-cloud-credentials']);
@@ -464,7 +490,9 @@ describe('generate names roles', () => {
     await writeFile(join(dir, 'roles.yaml'), 'openshift-ingress-operator/cloud-credentials: OCP-Ingress\n');
     const missing = await errorOf(generate({ credentialsRequests: ocExtractDir, cwd: dir, roleMap: 'roles.yaml' }));
     expect(missing.problems).toHaveLength(5);
-    expect(missing.problems[0]).toBe('openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: add "openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: <role>"');
+    expect(missing.problems[0]).toBe(
+      'openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: add "openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: <role>"',
+    );
   });
 
   it('gives distinct roles of at most 64 characters to long names that share a 64-character prefix', async () => {
@@ -480,9 +508,7 @@ describe('generate names roles', () => {
       expect(role.length).toBeLessThanOrEqual(64);
       expect(role).toMatch(/^[\w+=,.@-]+-[0-9a-f]{8}$/);
     }
-    expect(result.secrets.map((s) => s.file).sort()).toEqual(
-      ['one', 'three', 'two'].map((n) => `cap-${'a'.repeat(52)}-cloud-credentials-${n}-secret.yaml`),
-    );
+    expect(result.secrets.map((s) => s.file).sort()).toEqual(['one', 'three', 'two'].map((n) => `cap-${'a'.repeat(52)}-cloud-credentials-${n}-secret.yaml`));
   });
 
   it('refuses a template that gives two Secrets one role', async () => {
@@ -499,4 +525,3 @@ describe('generate names roles', () => {
     expect(result.secrets.map((s) => s.file)).toEqual(['cap-cluster-csi-drivers-ebs-secret.yaml', 'cap-cluster-csi-drivers-node-aws-efs-secret.yaml']);
   });
 });
-

@@ -56,7 +56,9 @@ beforeAll(async () => {
   try {
     await access(KUBECTL, constants.X_OK);
   } catch {
-    throw new Error(`kubectl not found at ${KUBECTL}: these tests prove the Kubernetes API test server against the real kubectl (v1.32); install it or set KUBECTL to its path`);
+    throw new Error(
+      `kubectl not found at ${KUBECTL}: these tests prove the Kubernetes API test server against the real kubectl (v1.32); install it or set KUBECTL to its path`,
+    );
   }
   server = await startKubeApiServer({ namespaces: [NS, CCO_NS] });
   dir = await mkdtemp(join(tmpdir(), 'kube-api-server-test-'));
@@ -101,7 +103,9 @@ describe('the Kubernetes API test server, driven by kubectl', () => {
     const run = await kubectl('replace', '-f', file);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('Error from server (Conflict)');
-    expect(run.stderr).toContain('Operation cannot be fulfilled on secrets "aws-cloud-credentials": the object has been modified; please apply your changes to the latest version and try again');
+    expect(run.stderr).toContain(
+      'Operation cannot be fulfilled on secrets "aws-cloud-credentials": the object has been modified; please apply your changes to the latest version and try again',
+    );
     expect(server.getSecret(NS, 'aws-cloud-credentials')).toEqual(seeded);
     expect(server.requests.filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([409]);
   });
@@ -149,7 +153,9 @@ describe('the Kubernetes API test server, driven by kubectl', () => {
     server.deny({ namespace: NS });
     const run = await kubectl('get', 'secret', '-n', NS, 'aws-cloud-credentials');
     expect(run.code).not.toBe(0);
-    expect(run.stderr.trim()).toBe(`Error from server (Forbidden): secrets "aws-cloud-credentials" is forbidden: User "${server.user}" cannot get resource "secrets" in API group "" in the namespace "${NS}"`);
+    expect(run.stderr.trim()).toBe(
+      `Error from server (Forbidden): secrets "aws-cloud-credentials" is forbidden: User "${server.user}" cannot get resource "secrets" in API group "" in the namespace "${NS}"`,
+    );
   });
 
   it('denies by verb and by (namespace, name) without touching other requests', async () => {
@@ -189,7 +195,11 @@ describe('the Kubernetes API test server, driven by kubectl', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^NAME\s+AGE\nopenshift-machine-api-aws\s+\d+s\n$/);
     const json = JSON.parse((await kubectl('get', 'credentialsrequests', '-n', CCO_NS, '-o', 'json')).stdout) as { items: KubeObject[] };
-    expect(json.items[0]).toMatchObject({ apiVersion: 'cloudcredential.openshift.io/v1', kind: 'CredentialsRequest', spec: { secretRef: { name: 'aws-cloud-credentials' } } });
+    expect(json.items[0]).toMatchObject({
+      apiVersion: 'cloudcredential.openshift.io/v1',
+      kind: 'CredentialsRequest',
+      spec: { secretRef: { name: 'aws-cloud-credentials' } },
+    });
   });
 
   it('refuses a wrong token with 401', async () => {
@@ -233,7 +243,12 @@ describe('the Kubernetes API test server, driven by @kubernetes/client-node', ()
     const error: unknown = await api.replaceNamespacedSecret({ name: 'aws-cloud-credentials', namespace: NS, body: stale }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiException);
     expect((error as ApiException<string>).code).toBe(409);
-    expect(JSON.parse((error as ApiException<string>).body)).toMatchObject({ kind: 'Status', reason: 'Conflict', code: 409, details: { name: 'aws-cloud-credentials', kind: 'secrets' } });
+    expect(JSON.parse((error as ApiException<string>).body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Conflict',
+      code: 409,
+      details: { name: 'aws-cloud-credentials', kind: 'secrets' },
+    });
 
     const replaced = await api.replaceNamespacedSecret({ name: 'aws-cloud-credentials', namespace: NS, body: { ...secret, stringData: { n: 'v' } } });
     expect(replaced.data?.n).toBe(b64('v'));
@@ -245,7 +260,13 @@ describe('the Kubernetes API test server, driven by @kubernetes/client-node', ()
     const api = coreApi();
     await api.createNamespacedEvent({
       namespace: NS,
-      body: { metadata: { generateName: 'cap-token-refresh.' }, involvedObject: { kind: 'Secret', name: 'x', namespace: NS }, reason: 'Refreshed', message: 'ok', type: 'Normal' },
+      body: {
+        metadata: { generateName: 'cap-token-refresh.' },
+        involvedObject: { kind: 'Secret', name: 'x', namespace: NS },
+        reason: 'Refreshed',
+        message: 'ok',
+        type: 'Normal',
+      },
     });
     const events = server.listEvents(NS);
     expect(events).toHaveLength(1);
@@ -256,10 +277,16 @@ describe('the Kubernetes API test server, driven by @kubernetes/client-node', ()
 });
 
 describe('the Kubernetes API test server, raw HTTP', () => {
-  async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const dispatcher = new Agent({ connect: { ca: server.caPem } });
     const response = await fetch(`${server.url}${path}`, {
-      method, dispatcher,
+      method,
+      dispatcher,
       headers: { authorization: `Bearer ${server.token}`, 'content-type': contentType },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
@@ -273,7 +300,12 @@ describe('the Kubernetes API test server, raw HTTP', () => {
     const seeded = seedSecret();
     const stale = await call('PATCH', secretPath, { metadata: { resourceVersion: '1' }, data: { a: b64('b') } }, 'application/merge-patch+json');
     expect(stale.status).toBe(409);
-    const current = await call('PATCH', secretPath, { metadata: { resourceVersion: seeded.metadata.resourceVersion }, stringData: { a: 'b' } }, 'application/merge-patch+json');
+    const current = await call(
+      'PATCH',
+      secretPath,
+      { metadata: { resourceVersion: seeded.metadata.resourceVersion }, stringData: { a: 'b' } },
+      'application/merge-patch+json',
+    );
     expect(current.status).toBe(200);
     expect(current.json.data).toMatchObject({ a: b64('b') });
     expect(current.json).not.toHaveProperty('stringData');

@@ -30,8 +30,7 @@ afterAll(async () => {
 });
 
 /** A CONNECT proxy spoken to over TLS, with a certificate from the throwaway CA (not a trusted root). */
-const startTlsConnectProxy = () =>
-  startConnectProxy({ tls: cap.pki.server, userinfo: 'proxy-user:proxy-password-9f8e7d' });
+const startTlsConnectProxy = () => startConnectProxy({ tls: cap.pki.server, userinfo: 'proxy-user:proxy-password-9f8e7d' });
 
 it.each([
   ['HTTPS_PROXY', 'proxy.corp.example:3128'],

@@ -2,7 +2,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueCertificate } from '../src/sim/pki.js';
+import { issueCertificate } from '../src/sim/pki.js';
 import { startCapSimulator } from '../src/sim/cap-simulator.js';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy } from './support/connect-proxy.js';
@@ -19,7 +19,8 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<Cl
   outputs.push(result);
   return result;
 }
-const json = (r: CliResult) => JSON.parse(r.stdout) as { targets: { namespace: string; name: string; role: string; result: string; expiration: string | null; error?: string }[] };
+const json = (r: CliResult) =>
+  JSON.parse(r.stdout) as { targets: { namespace: string; name: string; role: string; result: string; expiration: string | null; error?: string }[] };
 
 const THREE = [
   { file: 'a.yaml', namespace: 'ns-a', name: 'creds-a', role: 'role-one' },
@@ -149,7 +150,10 @@ describe('one failure never blocks the others', () => {
     const r = await run(['refresh', '--manifests', dir, '--output', 'json']);
     expect(r.code).toBe(1);
     const t = json(r).targets;
-    expect(t.find((x) => x.name.endsWith('broken.yaml'))).toMatchObject({ result: 'failed', error: expect.stringMatching(/left untouched: it is not valid YAML/) });
+    expect(t.find((x) => x.name.endsWith('broken.yaml'))).toMatchObject({
+      result: 'failed',
+      error: expect.stringMatching(/left untouched: it is not valid YAML/),
+    });
     expect(t.find((x) => x.name === 'creds-a')?.result).toBe('refreshed');
     expect(await readFile(join(dir, 'broken.yaml'), 'utf8')).toBe(broken);
   });
@@ -165,18 +169,50 @@ describe('each CAP failure ends in a message that names the cure', () => {
       },
       /TLS handshake with an alert \(unknown ca\).*client certificate/,
     ],
-    ['a connection closed after the handshake (untrusted certificate, Node TLS)', async () => ({ args: ['--cert', cap.files.strangerCert, '--key', cap.files.strangerKey] }), /closed the connection without answering .*client certificate/],
+    [
+      'a connection closed after the handshake (untrusted certificate, Node TLS)',
+      async () => ({ args: ['--cert', cap.files.strangerCert, '--key', cap.files.strangerKey] }),
+      /closed the connection without answering .*client certificate/,
+    ],
     ['unknown server CA', async () => ({ args: ['--ca', cap.files.wrongCa] }), /not signed by a trusted CA .*--ca/],
-    ['401', async () => (cap.sim.setBehaviour('r401', { kind: 'status', status: 401 }), { role: 'r401' }), /does not allow this client certificate to use role r401 .*HTTP 401/],
+    [
+      '401',
+      async () => (cap.sim.setBehaviour('r401', { kind: 'status', status: 401 }), { role: 'r401' }),
+      /does not allow this client certificate to use role r401 .*HTTP 401/,
+    ],
     ['404 for a wrong CAP_URL path', async () => ({ env: { CAP_URL: `${cap.sim.url}/wrong/prefix` } }), /Not Found .*check CAP_URL/],
     ['5xx', async () => (cap.sim.setBehaviour('r503', { kind: 'status', status: 503 }), { role: 'r503' }), /server error .*HTTP 503/],
-    ['a timeout', async () => (cap.sim.setBehaviour('rstall', { kind: 'stall' }), { role: 'rstall', args: ['--timeout', '300ms'] }), /did not answer within 0s|did not answer within/],
+    [
+      'a timeout',
+      async () => (cap.sim.setBehaviour('rstall', { kind: 'stall' }), { role: 'rstall', args: ['--timeout', '300ms'] }),
+      /did not answer within 0s|did not answer within/,
+    ],
     ['a dropped connection', async () => (cap.sim.setBehaviour('rdrop', { kind: 'drop' }), { role: 'rdrop' }), /closed the connection without answering/],
     ['HTML with status 200', async () => (cap.sim.setBehaviour('rhtml', { kind: 'html' }), { role: 'rhtml' }), /HTML page instead of JSON/],
-    ['a body that is not JSON', async () => (cap.sim.setBehaviour('rjunk', { kind: 'malformed', body: '{"Credentials": {"AccessKeyId": "AS' }), { role: 'rjunk' }), /not valid JSON/],
-    ['a missing field', async () => (cap.sim.setBehaviour('rmiss', { kind: 'malformed', body: JSON.stringify({ Credentials: { AccessKeyId: 'ASIAPLANTEDKEY000001', SecretAccessKey: 'planted-secret-in-partial-body', Expiration: '2099-01-01T00:00:00Z' } }) }), { role: 'rmiss' }), /lacks a non-empty string for Credentials\.SessionToken/],
+    [
+      'a body that is not JSON',
+      async () => (cap.sim.setBehaviour('rjunk', { kind: 'malformed', body: '{"Credentials": {"AccessKeyId": "AS' }), { role: 'rjunk' }),
+      /not valid JSON/,
+    ],
+    [
+      'a missing field',
+      async () => (
+        cap.sim.setBehaviour('rmiss', {
+          kind: 'malformed',
+          body: JSON.stringify({
+            Credentials: { AccessKeyId: 'ASIAPLANTEDKEY000001', SecretAccessKey: 'planted-secret-in-partial-body', Expiration: '2099-01-01T00:00:00Z' },
+          }),
+        }),
+        { role: 'rmiss' }
+      ),
+      /lacks a non-empty string for Credentials\.SessionToken/,
+    ],
     ['expired credentials', async () => (cap.sim.setBehaviour('rexp', { kind: 'expired' }), { role: 'rexp' }), /expired at .*check the clock/],
-    ['a non-UTF-8 body', async () => (cap.sim.setBehaviour('rbin', { kind: 'malformed', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), { role: 'rbin' }), /not UTF-8/],
+    [
+      'a non-UTF-8 body',
+      async () => (cap.sim.setBehaviour('rbin', { kind: 'malformed', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), { role: 'rbin' }),
+      /not UTF-8/,
+    ],
     ['a body over the size cap', async () => (cap.sim.setBehaviour('rhuge', { kind: 'huge', bytes: 200_000 }), { role: 'rhuge' }), /larger than 65536 bytes/],
     [
       'an HTTP 400 HTML page for an untrusted certificate (nginx)',
@@ -279,7 +315,12 @@ describe('an HTTPS proxy', () => {
 describe('configuration errors stop the run before any network call', () => {
   const expiredClient = () => {
     const now = Date.now();
-    return issueCertificate(cap.pki.ca, { commonName: 'old', usage: 'client', notBefore: new Date(now - 10 * 86_400_000), notAfter: new Date(now - 86_400_000) });
+    return issueCertificate(cap.pki.ca, {
+      commonName: 'old',
+      usage: 'client',
+      notBefore: new Date(now - 10 * 86_400_000),
+      notAfter: new Date(now - 86_400_000),
+    });
   };
   const cases: [string, () => Promise<{ args?: string[]; env?: Record<string, string> }>, number, RegExp][] = [
     ['no CAP_URL', async () => ({ env: { CAP_URL: '' } }), 3, /no CAP URL: set CAP_URL or --cap-url/],
@@ -287,7 +328,12 @@ describe('configuration errors stop the run before any network call', () => {
     ['no client certificate', async () => ({ env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '' } }), 3, /no client certificate: give --cert and --key/],
     ['a certificate and a key that do not belong together', async () => ({ args: ['--key', cap.files.strangerKey] }), 3, /do not belong together/],
     ['a missing certificate file', async () => ({ args: ['--cert', join(cap.dir, 'nope.crt')] }), 3, /nope\.crt \(--cert\) does not exist/],
-    ['an encrypted key without its passphrase', async () => ({ args: ['--key', cap.files.encryptedKey] }), 3, /is encrypted; give its passphrase with --key-passphrase-file/],
+    [
+      'an encrypted key without its passphrase',
+      async () => ({ args: ['--key', cap.files.encryptedKey] }),
+      3,
+      /is encrypted; give its passphrase with --key-passphrase-file/,
+    ],
     [
       'a wrong key passphrase',
       async () => {
@@ -319,7 +365,12 @@ describe('configuration errors stop the run before any network call', () => {
       3,
       /expired on .*renew it/,
     ],
-    ['a missing certs folder', async () => ({ env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '', CAP_CERTS_DIR: join(cap.dir, 'no-certs') } }), 3, /the certs folder .*no-certs \(--certs-dir, CAP_CERTS_DIR\) does not exist/],
+    [
+      'a missing certs folder',
+      async () => ({ env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '', CAP_CERTS_DIR: join(cap.dir, 'no-certs') } }),
+      3,
+      /the certs folder .*no-certs \(--certs-dir, CAP_CERTS_DIR\) does not exist/,
+    ],
     ['a missing manifests folder', async () => ({ args: ['--manifests', join(cap.dir, 'no-such-dir')] }), 3, /manifests folder .* does not exist/],
     ['an unknown flag', async () => ({ args: ['--no-such-flag'] }), 2, /unknown option/],
     ['a bad --renew-before', async () => ({ args: ['--renew-before', 'soonish'] }), 2, /--renew-before soonish is not a duration/],

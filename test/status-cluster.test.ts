@@ -66,7 +66,9 @@ function seed(kinds: readonly Kind[]): void {
       data: {
         aws_access_key_id: b64(PLANTED.accessKeyId),
         aws_secret_access_key: b64(PLANTED.secret),
-        credentials: b64(`[default]\naws_access_key_id = ${PLANTED.accessKeyId}\naws_secret_access_key = ${PLANTED.secret}\naws_session_token = ${PLANTED.token}\n`),
+        credentials: b64(
+          `[default]\naws_access_key_id = ${PLANTED.accessKeyId}\naws_secret_access_key = ${PLANTED.secret}\naws_session_token = ${PLANTED.token}\n`,
+        ),
         unrelated: b64('keep-me-unrelated'),
       },
     });
@@ -80,7 +82,10 @@ function requestsFor(kinds: readonly Kind[]): void {
       apiVersion: 'cloudcredential.openshift.io/v1',
       kind: 'CredentialsRequest',
       metadata: { namespace: CCO, name: `request-${kind}` },
-      spec: { secretRef: { namespace: NS, name: kind }, providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] } },
+      spec: {
+        secretRef: { namespace: NS, name: kind },
+        providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] },
+      },
     });
   }
   kube.putCredentialsRequest({
@@ -133,7 +138,7 @@ beforeEach(() => {
 });
 
 describe('status in a cluster, targets discovered from CredentialsRequests', () => {
-  it('shows every AWS request\'s Secret with its verdict in the DESIGN.md JSON object; exit 1', async () => {
+  it("shows every AWS request's Secret with its verdict in the DESIGN.md JSON object; exit 1", async () => {
     seed(ALL);
     requestsFor(ALL);
     const r = await inCluster(['--output', 'json']);
@@ -145,7 +150,9 @@ describe('status in a cluster, targets discovered from CredentialsRequests', () 
     for (const target of all) {
       expect(target.namespace).toBe(NS);
       expect(target.file).toBeUndefined();
-      expect(Object.keys(target)).toEqual(expect.arrayContaining(['namespace', 'name', 'role', 'result', 'expiration', 'verdict', 'timeLeftSeconds', 'refreshedAt']));
+      expect(Object.keys(target)).toEqual(
+        expect.arrayContaining(['namespace', 'name', 'role', 'result', 'expiration', 'verdict', 'timeLeftSeconds', 'refreshedAt']),
+      );
     }
     expect(t.fresh).toMatchObject({ role: 'role-fresh', result: 'fresh', verdict: 'ok', expiration: expect.stringMatching(/Z$/) });
     expect(t.fresh!.error).toBeUndefined();
@@ -158,7 +165,12 @@ describe('status in a cluster, targets discovered from CredentialsRequests', () 
     expect(t.expired!.timeLeftSeconds).toBeLessThan(0);
     expect(t['no-role']).toMatchObject({ role: null, result: 'failed', verdict: 'unmanaged', expiration: null, timeLeftSeconds: null });
     expect(t['no-role']!.error).toMatch(/Secret openshift-status-test\/no-role has no cap-token-refresh\/role annotation.*oc annotate secret/);
-    expect(t['empty-role']).toMatchObject({ role: null, result: 'failed', verdict: 'unmanaged', error: expect.stringContaining('annotation of Secret openshift-status-test/empty-role is empty') });
+    expect(t['empty-role']).toMatchObject({
+      role: null,
+      result: 'failed',
+      verdict: 'unmanaged',
+      error: expect.stringContaining('annotation of Secret openshift-status-test/empty-role is empty'),
+    });
     expect(t.missing).toMatchObject({ role: null, result: 'failed', verdict: 'unmanaged', expiration: null, refreshedAt: null });
     expect(t.missing!.error).toMatch(/Secret openshift-status-test\/missing does not exist/);
     expectNoSecrets(r);
@@ -177,11 +189,19 @@ describe('status in a cluster, targets discovered from CredentialsRequests', () 
     expect(cap.sim.calls.length).toBe(callsBefore);
     const resourceRequests = kube.requests.filter((q) => q.resource !== undefined);
     expect(resourceRequests.filter((q) => q.resource === 'credentialsrequests')).toEqual([
-      expect.objectContaining({ verb: 'list', namespace: CCO, path: `/apis/cloudcredential.openshift.io/v1/namespaces/${CCO}/credentialsrequests`, status: 200 }),
+      expect.objectContaining({
+        verb: 'list',
+        namespace: CCO,
+        path: `/apis/cloudcredential.openshift.io/v1/namespaces/${CCO}/credentialsrequests`,
+        status: 200,
+      }),
     ]);
-    expect(resourceRequests.filter((q) => q.resource === 'secrets').map((q) => [q.verb, q.name]).sort()).toEqual(
-      ALL.map((k) => ['get', k]).sort(),
-    );
+    expect(
+      resourceRequests
+        .filter((q) => q.resource === 'secrets')
+        .map((q) => [q.verb, q.name])
+        .sort(),
+    ).toEqual(ALL.map((k) => ['get', k]).sort());
     expectNoSecrets(r);
   });
 
@@ -209,7 +229,11 @@ describe('status in a cluster, targets discovered from CredentialsRequests', () 
     requestsFor(['fresh', 'due', 'never']);
     const r = await inCluster(['-o', 'json']);
     expect(r.code).toBe(0);
-    expect(targets(r).map((t) => [t.name, t.verdict])).toEqual([['due', 'due'], ['fresh', 'ok'], ['never', 'due']]);
+    expect(targets(r).map((t) => [t.name, t.verdict])).toEqual([
+      ['due', 'due'],
+      ['fresh', 'ok'],
+      ['never', 'due'],
+    ]);
   });
 
   it('a cluster without AWS CredentialsRequests: no targets, exit 0, a warning naming --target', async () => {
@@ -249,7 +273,12 @@ describe('status in a cluster with --target', () => {
     const r = await inCluster([...targetFlags(['fresh', 'due']), '-o', 'json']);
     expect(r.code).toBe(1);
     expect(byName(r).fresh).toMatchObject({ verdict: 'ok' });
-    expect(byName(r).due).toMatchObject({ verdict: 'unmanaged', result: 'failed', role: null, error: expect.stringMatching(/^not allowed to read Secret openshift-status-test\/due \(HTTP 403 Forbidden\): .*Role in namespace openshift-status-test/) });
+    expect(byName(r).due).toMatchObject({
+      verdict: 'unmanaged',
+      result: 'failed',
+      role: null,
+      error: expect.stringMatching(/^not allowed to read Secret openshift-status-test\/due \(HTTP 403 Forbidden\): .*Role in namespace openshift-status-test/),
+    });
   });
 
   it('an API server failure reading a Secret is unmanaged with the message, not a crash', async () => {
@@ -316,8 +345,14 @@ describe('status loads the Kubernetes client only for a cluster', () => {
     const log = join(dir, `${name}.log`);
     const hooks = join(dir, 'hooks.mjs');
     const register = join(dir, 'register.mjs');
-    await writeFile(hooks, "import { appendFileSync } from 'node:fs';\nlet log;\nexport function initialize(data) { log = data.log; }\nexport async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }\n");
-    await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.CTR_LOAD_LOG } });\n`);
+    await writeFile(
+      hooks,
+      "import { appendFileSync } from 'node:fs';\nlet log;\nexport function initialize(data) { log = data.log; }\nexport async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }\n",
+    );
+    await writeFile(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.CTR_LOAD_LOG } });\n`,
+    );
     await writeFile(log, '');
     const r = await status(args, { NODE_OPTIONS: `--import ${pathToFileURL(register).href}`, CTR_LOAD_LOG: log });
     return { r, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
@@ -329,7 +364,8 @@ describe('status loads the Kubernetes client only for a cluster', () => {
     const found: string[] = [];
     for (const file of (await readdir(chunks)).filter((f) => f.endsWith('.js.map'))) {
       const map = JSON.parse(await readFile(join(chunks, file), 'utf8')) as { sources: string[] };
-      if (map.sources.some((s) => s.includes('node_modules/@kubernetes/client-node/'))) found.push(pathToFileURL(join(chunks, file.replace(/\.map$/, ''))).href);
+      if (map.sources.some((s) => s.includes('node_modules/@kubernetes/client-node/')))
+        found.push(pathToFileURL(join(chunks, file.replace(/\.map$/, ''))).href);
     }
     return found;
   }

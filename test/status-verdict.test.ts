@@ -34,11 +34,19 @@ describe('status verdicts', () => {
   });
 
   it('reports time left, last refresh and the client certificate', () => {
-    const report = buildStatusReport([{ ...base, refreshedAt: at(-10), expiration: at(50) }, { ...base, name: 'old', refreshedAt: at(-70), expiration: at(-10) }], judge, NOW, {
-      file: '/c/tls.crt',
-      subject: 'CN=client',
-      notAfter: '2031-01-01T00:00:00Z',
-    });
+    const report = buildStatusReport(
+      [
+        { ...base, refreshedAt: at(-10), expiration: at(50) },
+        { ...base, name: 'old', refreshedAt: at(-70), expiration: at(-10) },
+      ],
+      judge,
+      NOW,
+      {
+        file: '/c/tls.crt',
+        subject: 'CN=client',
+        notAfter: '2031-01-01T00:00:00Z',
+      },
+    );
     expect(report.targets.map((t) => [t.timeLeftSeconds, t.refreshedAt, t.expiration])).toEqual([
       [3000, at(-10), at(50)],
       [-600, at(-70), at(-10)],

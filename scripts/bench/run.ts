@@ -261,7 +261,10 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
     const shell = join(root, 'scripts', 'bench', 'shell-refresh.sh');
     // kubectl's discovery cache is warm on an administrator's workstation: warm it once, untimed.
     seed(kube, targets);
-    must((await run('kubectl', ['get', 'secret', '-n', targets[0]!.namespace, targets[0]!.name, '-o', 'json'], env)).code === 0, 'kubectl get works against the test server');
+    must(
+      (await run('kubectl', ['get', 'secret', '-n', targets[0]!.namespace, targets[0]!.name, '-o', 'json'], env)).code === 0,
+      'kubectl get works against the test server',
+    );
     for (let i = 0; i < (opts.skipShell ? 0 : opts.shellRuns); i++) {
       log(`shell way (kubectl, jq, curl; one Secret after another), run ${i + 1} of ${opts.shellRuns}`);
       const before = seed(kube, targets);
@@ -276,7 +279,15 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
     }
 
     // 3. cap-token-refresh refresh --force on the same work.
-    interface ToolRun { ms: number; toFirstCap: number; phase: number; capCalls: number; serverCpuMs: number; toolCpuMs: number; rssMb: number }
+    interface ToolRun {
+      ms: number;
+      toFirstCap: number;
+      phase: number;
+      capCalls: number;
+      serverCpuMs: number;
+      toolCpuMs: number;
+      rssMb: number;
+    }
     const toolRuns: ToolRun[] = [];
     for (let i = 0; i < opts.runs; i++) {
       log(`cap-token-refresh refresh --force --concurrency ${opts.concurrency}, run ${i + 1} of ${opts.runs}`);
@@ -318,7 +329,10 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
       kube.clearRequests();
       const p = await tool(['refresh', '--concurrency', String(opts.concurrency), '--output', 'json', '--log-level', 'warn', ...targetArgs], env);
       must(p.code === 0, `nothing-due refresh exited ${p.code}: ${p.stderr.slice(0, 500)}`);
-      must((JSON.parse(p.stdout) as { targets: { result: string }[] }).targets.every((t) => t.result === 'fresh'), 'every target reported fresh');
+      must(
+        (JSON.parse(p.stdout) as { targets: { result: string }[] }).targets.every((t) => t.result === 'fresh'),
+        'every target reported fresh',
+      );
       must(sim.calls === calls, 'no CAP call when nothing is due');
       must(kube.resourceVersion === version && kube.requests.every((r) => r.verb === 'get'), 'no write of any kind when nothing is due');
       nothingDueMs.push(p.ms);
@@ -333,7 +347,10 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
         apiVersion: 'cloudcredential.openshift.io/v1',
         kind: 'CredentialsRequest',
         metadata: { namespace: CCO, name: `bench-${t.name}` },
-        spec: { secretRef: { namespace: t.namespace, name: t.name }, providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] } },
+        spec: {
+          secretRef: { namespace: t.namespace, name: t.name },
+          providerSpec: { apiVersion: 'cloudcredential.openshift.io/v1', kind: 'AWSProviderSpec', statementEntries: [] },
+        },
       });
     }
     const bigIssuedFrom = sim.issued.length;
@@ -384,14 +401,39 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
     const ms = (xs: number[]) => xs.map((x) => round(x)).join(', ');
     const rows: [string, string, string, string][] = [
       ['speedup_vs_shell', `${result.speedup_vs_shell}x`, '>= 20x', `shell ${ms(shellMs)} ms (${shellCalls} CAP calls) / refresh median ${round(toolMs)} ms`],
-      ['efficiency_vs_ideal', String(result.efficiency_vs_ideal), '>= 0.8', `ideal ceil(${ROLES}/${opts.concurrency}) x ${CAP_DELAY_MS} ms = ${idealMs} ms / first CAP request to last Secret write, median ${round(phaseMs)} ms (${ms(toolRuns.map((r) => r.phase))})`],
-      ['efficiency_vs_ideal_wall', String(result.efficiency_vs_ideal_wall), '(info)', `ideal ${idealMs} ms / whole process ${round(toolMs)} ms (${ms(toolRuns.map((r) => r.ms))})`],
+      [
+        'efficiency_vs_ideal',
+        String(result.efficiency_vs_ideal),
+        '>= 0.8',
+        `ideal ceil(${ROLES}/${opts.concurrency}) x ${CAP_DELAY_MS} ms = ${idealMs} ms / first CAP request to last Secret write, median ${round(phaseMs)} ms (${ms(toolRuns.map((r) => r.phase))})`,
+      ],
+      [
+        'efficiency_vs_ideal_wall',
+        String(result.efficiency_vs_ideal_wall),
+        '(info)',
+        `ideal ${idealMs} ms / whole process ${round(toolMs)} ms (${ms(toolRuns.map((r) => r.ms))})`,
+      ],
       ['cap_calls / distinct_roles', `${result.cap_calls} / ${ROLES}`, 'equal', `per run: ${capCalls.join(', ')}`],
       ['cold_start_ms', String(result.cold_start_ms), '< 150', `--version, median of 10: ${ms(versionMs)}`],
-      ['cold_start_refresh_ms', String(result.cold_start_refresh_ms), '(info)', `spawn to first CAP request (identity, kubeconfig, ${SECRETS} reads): ${ms(toolRuns.map((r) => r.toFirstCap))}`],
-      ['peak_rss_mb_1000', String(result.peak_rss_mb_1000), '< 100', `${BIG_SECRETS} Secrets, ${BIG_ROLES} roles, ${round(bigRun.ms)} ms; ru_maxrss of the child`],
+      [
+        'cold_start_refresh_ms',
+        String(result.cold_start_refresh_ms),
+        '(info)',
+        `spawn to first CAP request (identity, kubeconfig, ${SECRETS} reads): ${ms(toolRuns.map((r) => r.toFirstCap))}`,
+      ],
+      [
+        'peak_rss_mb_1000',
+        String(result.peak_rss_mb_1000),
+        '< 100',
+        `${BIG_SECRETS} Secrets, ${BIG_ROLES} roles, ${round(bigRun.ms)} ms; ru_maxrss of the child`,
+      ],
       ['nothing_due_ms', String(result.nothing_due_ms), '(info)', `${SECRETS} fresh Secrets, 0 CAP calls, reads only: ${ms(nothingDueMs)}`],
-      ['refresh_cpu_ms', String(result.refresh_cpu_ms), '(info)', `CPU time (user + system) of the refresh process: ${ms(toolRuns.map((r) => r.toolCpuMs))}; peak RSS ${result.peak_rss_mb_60} MB`],
+      [
+        'refresh_cpu_ms',
+        String(result.refresh_cpu_ms),
+        '(info)',
+        `CPU time (user + system) of the refresh process: ${ms(toolRuns.map((r) => r.toolCpuMs))}; peak RSS ${result.peak_rss_mb_60} MB`,
+      ],
       ['server_cpu_ms_per_refresh', String(result.server_cpu_ms_per_refresh), '(info)', 'CPU of this process (both test servers) during one refresh'],
     ];
     const width = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['FIGURE', 'VALUE', 'TARGET'][c]!.length));
@@ -404,7 +446,9 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
         line(['FIGURE', 'VALUE', 'TARGET', 'DETAIL']),
         ...rows.map(line),
         '',
-        `targets: ${Object.entries(targetsMet).map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`).join(', ')}`,
+        `targets: ${Object.entries(targetsMet)
+          .map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`)
+          .join(', ')}`,
         '',
       ].join('\n'),
     );
@@ -416,4 +460,3 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
     await rm(dir, { recursive: true, force: true });
   }
 }
-

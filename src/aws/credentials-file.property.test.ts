@@ -22,7 +22,9 @@ async function sdkRead(text: string): Promise<Record<string, Record<string, stri
 
 // Names of Object.prototype members are left out: the SDK's reader keeps sections in a plain
 // object, so `[toString]` or `[constructor]` does not read back there (an SDK quirk).
-const profileName = fc.oneof(fc.constantFrom('default', 'dev', 'cap', 'prod'), fc.stringMatching(/^[A-Za-z0-9_@+%:/-]{1,12}$/)).filter((n) => !(n in Object.prototype));
+const profileName = fc
+  .oneof(fc.constantFrom('default', 'dev', 'cap', 'prod'), fc.stringMatching(/^[A-Za-z0-9_@+%:/-]{1,12}$/))
+  .filter((n) => !(n in Object.prototype));
 // Credential values are distinctive, so a line holding one is a line the editor wrote.
 const newValue = fc.stringMatching(/^[A-Za-z0-9+/=]{1,40}$/).map((s) => `NEW${s}`);
 const newCreds: fc.Arbitrary<ProfileCredentials> = fc.record({ accessKeyId: newValue, secretAccessKey: newValue, sessionToken: newValue });
@@ -35,16 +37,35 @@ const comment = fc.constantFrom('', '', ' # note', ' ; note', '\t# tab note', '#
 const P = '\u0000PROFILE\u0000';
 
 function lineArb(profile: string): fc.Arbitrary<string> {
-  const section = fc.tuple(fc.oneof(fc.constant(profile), profileName, fc.constantFrom(`profile ${profile}`, ` ${profile} `, 'sso-session x', 'services y')), comment)
+  const section = fc
+    .tuple(fc.oneof(fc.constant(profile), profileName, fc.constantFrom(`profile ${profile}`, ` ${profile} `, 'sso-session x', 'services y')), comment)
     .map(([name, c]) => `[${name}]${c}`);
-  const key = fc.oneof(fc.constantFrom(...CRED_KEYS), fc.constantFrom('region', 'output', 's3', 'role_arn', 'source_profile'), fc.stringMatching(/^[a-z_]{1,10}$/));
+  const key = fc.oneof(
+    fc.constantFrom(...CRED_KEYS),
+    fc.constantFrom('region', 'output', 's3', 'role_arn', 'source_profile'),
+    fc.stringMatching(/^[a-z_]{1,10}$/),
+  );
   const keyLine = fc.tuple(space, key, space, space, oldValue, comment).map(([indent, k, a, b, v, c]) => `${indent}${k}${a}=${b}${v}${c}`);
   // A sub-section under a credential key (`aws_session_token =` then indented lines) is left
   // out: the edit gives that key a value, which ends the sub-section by design.
-  const subSectionStart = fc.tuple(key.filter((k) => !(CRED_KEYS as readonly string[]).includes(k)), space).map(([k, a]) => `${k}${a}=`);
+  const subSectionStart = fc
+    .tuple(
+      key.filter((k) => !(CRED_KEYS as readonly string[]).includes(k)),
+      space,
+    )
+    .map(([k, a]) => `${k}${a}=`);
   const subKey = fc.tuple(fc.constantFrom('  ', '\t', '    '), key, oldValue).map(([indent, k, v]) => `${indent}${k} = ${v}`);
-  const other = fc.oneof(fc.constantFrom('', '   ', '# comment', '; comment', '[', ']', '=', '= value', 'no equals sign', '[broken'), fc.string({ maxLength: 12 }).filter((s) => !s.includes('\n') && !s.includes('\r')));
-  return fc.oneof({ weight: 2, arbitrary: section }, { weight: 5, arbitrary: keyLine }, { weight: 1, arbitrary: subSectionStart }, { weight: 2, arbitrary: subKey }, { weight: 2, arbitrary: other });
+  const other = fc.oneof(
+    fc.constantFrom('', '   ', '# comment', '; comment', '[', ']', '=', '= value', 'no equals sign', '[broken'),
+    fc.string({ maxLength: 12 }).filter((s) => !s.includes('\n') && !s.includes('\r')),
+  );
+  return fc.oneof(
+    { weight: 2, arbitrary: section },
+    { weight: 5, arbitrary: keyLine },
+    { weight: 1, arbitrary: subSectionStart },
+    { weight: 2, arbitrary: subKey },
+    { weight: 2, arbitrary: other },
+  );
 }
 
 const fileAndProfile = fc
@@ -75,9 +96,14 @@ describe('setProfileCredentials (property)', () => {
         const out = setProfileCredentials(text, profile, creds);
         const after = await sdkRead(out);
 
-        expect(after[profile]).toMatchObject({ aws_access_key_id: creds.accessKeyId, aws_secret_access_key: creds.secretAccessKey, aws_session_token: creds.sessionToken });
+        expect(after[profile]).toMatchObject({
+          aws_access_key_id: creds.accessKeyId,
+          aws_secret_access_key: creds.secretAccessKey,
+          aws_session_token: creds.sessionToken,
+        });
         // Other keys of the profile (sub-section keys of a credential key aside) and other profiles: unchanged.
-        const keep = (section: Record<string, string> = {}) => Object.fromEntries(Object.entries(section).filter(([k]) => !CRED_KEYS.some((c) => k === c || k.startsWith(`${c}.`))));
+        const keep = (section: Record<string, string> = {}) =>
+          Object.fromEntries(Object.entries(section).filter(([k]) => !CRED_KEYS.some((c) => k === c || k.startsWith(`${c}.`))));
         expect(keep(after[profile])).toEqual(keep(before[profile]));
         for (const name of Object.keys({ ...before, ...after }).filter((n) => n !== profile)) expect(after[name], name).toEqual(before[name]);
 
@@ -124,7 +150,18 @@ describe('setProfileCredentials (property)', () => {
       fc.property(
         fc.oneof(profileName, fc.string({ maxLength: 10 })),
         // Free-form values carry a marker, so that a value like `name` is not found in the message's own words.
-        fc.record({ accessKeyId: fc.oneof(newValue, fc.string({ maxLength: 20 }).map((v) => `zz9${v}`)), secretAccessKey: newValue, sessionToken: fc.oneof(newValue, newValue.map((v) => `${v} tail`), newValue.map((v) => `${v}\n[evil]`)) }),
+        fc.record({
+          accessKeyId: fc.oneof(
+            newValue,
+            fc.string({ maxLength: 20 }).map((v) => `zz9${v}`),
+          ),
+          secretAccessKey: newValue,
+          sessionToken: fc.oneof(
+            newValue,
+            newValue.map((v) => `${v} tail`),
+            newValue.map((v) => `${v}\n[evil]`),
+          ),
+        }),
         (profile, creds) => {
           const valid = checkProfileName(profile) === undefined && [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken].every((v) => /^\S+$/.test(v));
           try {
@@ -134,7 +171,8 @@ describe('setProfileCredentials (property)', () => {
             expect(err).toBeInstanceOf(CredentialsFileError);
             expect(valid).toBe(false);
             refused += 1;
-            for (const v of [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken].filter((x) => x.length >= 4)) expect((err as Error).message).not.toContain(v);
+            for (const v of [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken].filter((x) => x.length >= 4))
+              expect((err as Error).message).not.toContain(v);
           }
         },
       ),

@@ -185,19 +185,29 @@ describe('round trip through the AWS SDK parser (@smithy/shared-ini-file-loader)
       entries: fc.array(fc.tuple(key, value), { maxLength: 5 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(section, { maxLength: 4 }), name, fc.record({ accessKeyId: value, secretAccessKey: value, sessionToken: value }), fc.boolean(), async (sections, profile, creds, crlf) => {
-        const eol = crlf ? '\r\n' : '\n';
-        const text = sections
-          .map((s) => [...(s.comment !== undefined ? [s.comment] : []), `[${s.name}]`, ...s.entries.map(([k, v]) => `${k} = ${v}`)].join(eol))
-          .join(eol + eol);
-        const was = await sdkRead(text);
-        const edited = setProfileCredentials(text, profile, creds);
-        const now = await sdkRead(edited);
-        expect(now[profile]).toMatchObject({ aws_access_key_id: creds.accessKeyId, aws_secret_access_key: creds.secretAccessKey, aws_session_token: creds.sessionToken });
-        for (const other of Object.keys(was).filter((p) => p !== profile)) expect(now[other]).toEqual(was[other]);
-        // With CRLF, every line break of the result is CRLF.
-        if (text.includes('\r\n')) expect(edited.replace(/\r\n/g, '')).not.toContain('\n');
-      }),
+      fc.asyncProperty(
+        fc.array(section, { maxLength: 4 }),
+        name,
+        fc.record({ accessKeyId: value, secretAccessKey: value, sessionToken: value }),
+        fc.boolean(),
+        async (sections, profile, creds, crlf) => {
+          const eol = crlf ? '\r\n' : '\n';
+          const text = sections
+            .map((s) => [...(s.comment !== undefined ? [s.comment] : []), `[${s.name}]`, ...s.entries.map(([k, v]) => `${k} = ${v}`)].join(eol))
+            .join(eol + eol);
+          const was = await sdkRead(text);
+          const edited = setProfileCredentials(text, profile, creds);
+          const now = await sdkRead(edited);
+          expect(now[profile]).toMatchObject({
+            aws_access_key_id: creds.accessKeyId,
+            aws_secret_access_key: creds.secretAccessKey,
+            aws_session_token: creds.sessionToken,
+          });
+          for (const other of Object.keys(was).filter((p) => p !== profile)) expect(now[other]).toEqual(was[other]);
+          // With CRLF, every line break of the result is CRLF.
+          if (text.includes('\r\n')) expect(edited.replace(/\r\n/g, '')).not.toContain('\n');
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -61,7 +61,9 @@ export function setProfileCredentials(text: string, profile: string, creds: Prof
 
   const eol = /\r\n/.test(text) ? '\r\n' : '\n';
   const hadFinalBreak = text.endsWith('\n');
-  const lines: Line[] = (hadFinalBreak ? text.slice(0, -1) : text).split('\n').map((l) => (l.endsWith('\r') ? { body: l.slice(0, -1), cr: '\r' } : { body: l, cr: '' }));
+  const lines: Line[] = (hadFinalBreak ? text.slice(0, -1) : text)
+    .split('\n')
+    .map((l) => (l.endsWith('\r') ? { body: l.slice(0, -1), cr: '\r' } : { body: l, cr: '' }));
   if (text === '') lines.length = 0;
 
   // One pass: rewrite the keys that exist, remember where the profile's sections end.

@@ -25,7 +25,14 @@ describe('renderProcessCredentials', () => {
 describe('cacheFileName', () => {
   it('is a sha256 hex name that differs for every part of the key and names none of them', () => {
     const names = new Set(
-      [KEY, { ...KEY, capUrl: 'https://other/api/v1/credentials' }, { ...KEY, agency: 'X' }, { ...KEY, mission: 'X' }, { ...KEY, role: 'X' }, { ...KEY, agency: 'AGM', mission: 'I' }].map(cacheFileName),
+      [
+        KEY,
+        { ...KEY, capUrl: 'https://other/api/v1/credentials' },
+        { ...KEY, agency: 'X' },
+        { ...KEY, mission: 'X' },
+        { ...KEY, role: 'X' },
+        { ...KEY, agency: 'AGM', mission: 'I' },
+      ].map(cacheFileName),
     );
     expect(names.size).toBe(6);
     for (const n of names) expect(n).toMatch(/^[0-9a-f]{64}\.json$/);
@@ -45,7 +52,12 @@ describe('judgeCacheEntry', () => {
     ['a truncated file is a miss', serializeCacheEntry(KEY, creds(3600_000)).slice(0, 60), false, 'corrupt'],
     ['JSON null is a miss', 'null', false, 'corrupt'],
     ['an entry without credentials is a miss', JSON.stringify({ Key: KEY }), false, 'corrupt'],
-    ['an entry with a field missing is a miss', JSON.stringify({ Key: KEY, Credentials: { AccessKeyId: 'a', SecretAccessKey: 'b', Expiration: '2031-01-01T00:00:00Z' } }), false, 'corrupt'],
+    [
+      'an entry with a field missing is a miss',
+      JSON.stringify({ Key: KEY, Credentials: { AccessKeyId: 'a', SecretAccessKey: 'b', Expiration: '2031-01-01T00:00:00Z' } }),
+      false,
+      'corrupt',
+    ],
   ])('%s', (_name, text, usable, why) => {
     const v = judgeCacheEntry(text, KEY, NOW, FIVE_MIN);
     expect(v.usable).toBe(usable);

@@ -14,7 +14,9 @@ export interface CacheKey {
 
 /** sha256 of the key tuple: a file name that says nothing about the role or the CAP. */
 export function cacheFileName(key: CacheKey): string {
-  return `${createHash('sha256').update(JSON.stringify([key.capUrl, key.agency, key.mission, key.role])).digest('hex')}.json`;
+  return `${createHash('sha256')
+    .update(JSON.stringify([key.capUrl, key.agency, key.mission, key.role]))
+    .digest('hex')}.json`;
 }
 
 /** The JSON the AWS CLI and SDKs expect from a credential_process, on one line. */
@@ -40,9 +42,7 @@ export function serializeCacheEntry(key: CacheKey, creds: CapCredentials): strin
   })}\n`;
 }
 
-export type CacheVerdict =
-  | { usable: true; creds: CapCredentials }
-  | { usable: false; why: 'corrupt' | 'other-key' | 'expired' | 'expiring' };
+export type CacheVerdict = { usable: true; creds: CapCredentials } | { usable: false; why: 'corrupt' | 'other-key' | 'expired' | 'expiring' };
 
 /**
  * Reads a cache entry: usable when it parses, belongs to `key`, and has at least

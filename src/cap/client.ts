@@ -37,7 +37,11 @@ export function createCapClient(opts: CapClientOptions): CapClient {
   // One TLS context for every connection to CAP: building one parses the CA bundle (the
   // system's store can hold hundreds of certificates) and the key again each time.
   const tls = {
-    secureContext: createSecureContext({ cert: opts.identity.certPem, key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(), ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}) }),
+    secureContext: createSecureContext({
+      cert: opts.identity.certPem,
+      key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}),
+    }),
     // Never switched off: the server certificate and its hostname are always verified.
     rejectUnauthorized: true,
   };

@@ -14,19 +14,40 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
 
   const proxy = /Proxy response \((\d+)\)/.exec(message);
   if (proxy || /proxy/i.test(message)) {
-    return new CapError('proxy-refused', `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`);
+    return new CapError(
+      'proxy-refused',
+      `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`,
+    );
   }
   if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {
-    return new CapError('timeout', `CAP did not answer within ${describeTimeout(timeoutMs)} at ${at}; check that CAP is up and reachable, or raise --timeout`, { retryable: true });
+    return new CapError('timeout', `CAP did not answer within ${describeTimeout(timeoutMs)} at ${at}; check that CAP is up and reachable, or raise --timeout`, {
+      retryable: true,
+    });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return new CapError('hostname-mismatch', `the CAP server certificate does not name the host in CAP_URL ${at}; use the host name the certificate was issued for`);
+    return new CapError(
+      'hostname-mismatch',
+      `the CAP server certificate does not name the host in CAP_URL ${at}; use the host name the certificate was issued for`,
+    );
   }
   if (code === 'CERT_HAS_EXPIRED') {
     return new CapError('server-cert-expired', `the CAP server certificate has expired ${at}; CAP's operators must renew it`);
   }
-  if (['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE'].includes(code)) {
-    return new CapError('unknown-server-ca', `the CAP server certificate is not signed by a trusted CA ${at}; give the CA bundle that issued it with --ca (CAP_CA_FILE)`);
+  if (
+    [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'UNABLE_TO_GET_ISSUER_CERT',
+      'CERT_UNTRUSTED',
+      'CERT_SIGNATURE_FAILURE',
+    ].includes(code)
+  ) {
+    return new CapError(
+      'unknown-server-ca',
+      `the CAP server certificate is not signed by a trusted CA ${at}; give the CA bundle that issued it with --ca (CAP_CA_FILE)`,
+    );
   }
   if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) {
     const alert = /ALERT_([A-Z_]+)/.exec(code)?.[1]?.toLowerCase().replace(/_/g, ' ') ?? 'handshake failure';
@@ -39,7 +60,11 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
     return new CapError('connection', `the CAP host in ${where} could not be resolved (${code}); check CAP_URL and DNS`, { retryable: code === 'EAI_AGAIN' });
   }
   if (code === 'UND_ERR_SOCKET' && /other side closed/.test(message)) {
-    return new CapError('connection', `CAP closed the connection without answering ${at}; if this persists, CAP may not accept the client certificate (check --cert/--key or --pkcs12) or CAP is restarting`, { retryable: true });
+    return new CapError(
+      'connection',
+      `CAP closed the connection without answering ${at}; if this persists, CAP may not accept the client certificate (check --cert/--key or --pkcs12) or CAP is restarting`,
+      { retryable: true },
+    );
   }
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) {
     return new CapError('connection', `the connection to CAP failed (${code}) ${at}; check that CAP is reachable from here`, { retryable: true });
@@ -56,7 +81,11 @@ function describeTimeout(ms: number): string {
 export function midBodyError(err: unknown, where: string, role: string, timeoutMs: number): CapError {
   const classified = classifyNetworkError(err, where, role, timeoutMs);
   if (classified.kind !== 'connection') return classified;
-  return new CapError('connection', `CAP cut the connection in the middle of its answer at ${where} (role ${role}); check that CAP is reachable and not restarting, and run again`, { retryable: true });
+  return new CapError(
+    'connection',
+    `CAP cut the connection in the middle of its answer at ${where} (role ${role}); check that CAP is reachable and not restarting, and run again`,
+    { retryable: true },
+  );
 }
 
 /** A non-200 answer: what it means for this role and what to do. Never quotes the body. */
@@ -64,25 +93,41 @@ export function classifyStatus(status: number, retryAfter: string | undefined, b
   const at = `${where} (role ${role}, HTTP ${status})`;
   const html = body.subarray(0, 512).toString('utf8').trimStart().startsWith('<');
   if (status === 400 && html) {
-    return new CapError('client-cert-rejected', `CAP refused the client certificate at ${at}; check that --cert and --key (or --pkcs12) belong to the identity CAP knows and that its CA is trusted by CAP`, { status });
+    return new CapError(
+      'client-cert-rejected',
+      `CAP refused the client certificate at ${at}; check that --cert and --key (or --pkcs12) belong to the identity CAP knows and that its CA is trusted by CAP`,
+      { status },
+    );
   }
   if (status === 400) {
     return new CapError('bad-request', `CAP rejected the request at ${at}; check AGENCY, MISSION and the role name`, { status });
   }
   if (status === 401 || status === 403) {
-    return new CapError('role-forbidden', `CAP does not allow this client certificate to use role ${role} at ${at}; check the role name and ask the CAP administrators to grant it`, { status });
+    return new CapError(
+      'role-forbidden',
+      `CAP does not allow this client certificate to use role ${role} at ${at}; check the role name and ask the CAP administrators to grant it`,
+      { status },
+    );
   }
   if (status === 404) {
     return new CapError('not-found', `CAP answered Not Found at ${at}; check CAP_URL (it should be the portal, or end in /api/v1/credentials)`, { status });
   }
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(retryAfter, now);
-    return new CapError('rate-limited', `CAP is rate limiting requests at ${at}; lower --concurrency or run less often`, { status, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return new CapError('rate-limited', `CAP is rate limiting requests at ${at}; lower --concurrency or run less often`, {
+      status,
+      retryable: true,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
   if (status >= 500) {
     // A 503 may say when to come back (RFC 9110, Retry-After), as a 429 does.
     const retryAfterMs = parseRetryAfter(retryAfter, now);
-    return new CapError('server-error', `CAP failed with a server error at ${at}; try again later or tell CAP's operators`, { status, retryable: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return new CapError('server-error', `CAP failed with a server error at ${at}; try again later or tell CAP's operators`, {
+      status,
+      retryable: true,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
   return new CapError('bad-request', `CAP answered with unexpected status ${status} at ${at}`, { status });
 }

@@ -46,7 +46,7 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   if (!hasPem && !src.pkcs12) {
     throw new ConfigError('no client certificate: give --cert and --key (or CAP_CERT_FILE and CAP_KEY_FILE), or --pkcs12 (CAP_PKCS12_FILE)');
   }
-  const caPem = src.ca ? (await readText(src.ca, '--ca', deps)) : undefined;
+  const caPem = src.ca ? await readText(src.ca, '--ca', deps) : undefined;
   if (src.ca && caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(`the CA bundle ${src.ca} (--ca) holds no PEM certificate`);
   }
@@ -65,9 +65,7 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   const notAfter = new Date(cert.validTo);
   const now = deps.now();
   if (notAfter.getTime() <= now.getTime()) {
-    throw new ConfigError(
-      `the client certificate ${src.cert ?? src.pkcs12} expired on ${notAfter.toISOString()}; renew it with your PKI and update the certs`,
-    );
+    throw new ConfigError(`the client certificate ${src.cert ?? src.pkcs12} expired on ${notAfter.toISOString()}; renew it with your PKI and update the certs`);
   }
   const daysLeft = (notAfter.getTime() - now.getTime()) / 86_400_000;
   if (daysLeft < EXPIRY_WARNING_DAYS) {
@@ -101,9 +99,7 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
 async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
   const bundle = await readFileOrThrow(src.pkcs12!, '--pkcs12', deps);
   await warnIfReadableByOthers(src.pkcs12!, '--pkcs12', deps);
-  const passphrase = src.pkcs12PassphraseFile
-    ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps)
-    : '';
+  const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : '';
   let contents: Pkcs12Contents;
   try {
     contents = await openPkcs12(bundle, passphrase);

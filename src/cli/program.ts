@@ -15,7 +15,10 @@ function addCapFlags(cmd: Command): Command {
     .option('--pkcs12 <file>', 'client certificate and key as a PKCS#12 bundle (env CAP_PKCS12_FILE)')
     .option('--pkcs12-passphrase-file <file>', 'file holding the passphrase of --pkcs12 (env CAP_PKCS12_PASSPHRASE_FILE)')
     .option('--ca <file>', "CA bundle that signed CAP's server certificate (env CAP_CA_FILE; default: the system's)")
-    .option('--certs-dir <dir>', 'a folder laid out as the certs Secret: tls.crt, tls.key, ca.crt, or client.p12, and passphrase (env CAP_CERTS_DIR; the CronJob uses /etc/cap-certs)')
+    .option(
+      '--certs-dir <dir>',
+      'a folder laid out as the certs Secret: tls.crt, tls.key, ca.crt, or client.p12, and passphrase (env CAP_CERTS_DIR; the CronJob uses /etc/cap-certs)',
+    )
     .option('--timeout <duration>', 'timeout of one CAP request', '15s');
 }
 
@@ -37,11 +40,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
 
   addLogFlags(
-    addCapFlags(
-      program
-        .command('refresh')
-        .description('refresh managed Secrets that are due: in a cluster, or Secret manifests on disk with --manifests'),
-    ),
+    addCapFlags(program.command('refresh').description('refresh managed Secrets that are due: in a cluster, or Secret manifests on disk with --manifests')),
   )
     .option('--manifests <dir>', 'refresh the Secret manifests in DIR that carry the cap-token-refresh/role annotation')
     .option('--target <namespace/name>', 'a Secret to refresh in the cluster (repeatable; default: discovered from CredentialsRequests)', collect)
@@ -57,11 +56,12 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     });
 
   // The demo's report tells what happened; its log shows warnings and errors only, unless asked.
-  addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'), 'warn')
-    .action(async (opts) => {
+  addLogFlags(program.command('demo').description('run the refresh against a built-in CAP simulator with a throwaway PKI; no cluster needed'), 'warn').action(
+    async (opts) => {
       const { demo } = await import('../commands/demo.js');
       setExitCode(await demo(opts, ctx));
-    });
+    },
+  );
 
   program
     .command('fill')
@@ -75,8 +75,11 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
 
   program
     .command('generate')
-    .description('write the install manifests and IAM policies from the release\'s AWS CredentialsRequests')
-    .requiredOption('--credentials-requests <path>', 'file, folder of .yaml/.yml files, or - for standard input (as `oc adm release extract --credentials-requests --cloud=aws` writes)')
+    .description("write the install manifests and IAM policies from the release's AWS CredentialsRequests")
+    .requiredOption(
+      '--credentials-requests <path>',
+      'file, folder of .yaml/.yml files, or - for standard input (as `oc adm release extract --credentials-requests --cloud=aws` writes)',
+    )
     .option('--out <dir>', 'folder for the Kubernetes manifests', 'manifests')
     .option('--iam-out <dir>', 'folder for the IAM policies and create-roles.sh (default: iam/ beside --out)')
     .option('--cert <file>', 'client certificate, PEM, for the certs Secret (default: a placeholder)')
@@ -117,7 +120,9 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
   addLogFlags(
     program
       .command('status')
-      .description('show each managed target (in a cluster, or Secret manifests on disk with --manifests) with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged'),
+      .description(
+        'show each managed target (in a cluster, or Secret manifests on disk with --manifests) with its role, expiration, time left, last refresh and verdict; exit 1 when any is expired or unmanaged',
+      ),
   )
     .option('--manifests <dir>', 'show the Secret manifests in DIR instead of the Secrets in a cluster')
     .option('--target <namespace/name>', 'a Secret to show in the cluster (repeatable; default: discovered from CredentialsRequests)', collect)

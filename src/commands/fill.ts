@@ -32,7 +32,9 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
   const dir = resolve(ctx.cwd, opts.manifests ?? 'manifests');
   const targets = await loadManifestTargets(dir);
   if (targets.length === 0 && opts.profile === undefined) {
-    throw new ConfigError(`no Secret manifest in ${dir} carries the annotation cap-token-refresh/role; nothing was written (run cap-token-refresh generate first, or give --manifests DIR)`);
+    throw new ConfigError(
+      `no Secret manifest in ${dir} carries the annotation cap-token-refresh/role; nothing was written (run cap-token-refresh generate first, or give --manifests DIR)`,
+    );
   }
   const credentialsFile = opts.profile !== undefined ? resolveSharedCredentialsFile(ctx.env, ctx.cwd) : undefined;
 

@@ -128,10 +128,15 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
 function validateOptions(options: GenerateOptions, partition: string, schedule: string): void {
   const problems: string[] = [];
   if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
-  if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim())) problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
+  if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim()))
+    problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
   if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${options.capUrl}: give an https:// URL`);
   if (options.image !== undefined && !/^\S+$/.test(options.image)) problems.push(`--image ${JSON.stringify(options.image)}: give an image reference`);
-  for (const [flag, value] of [['--agency', options.agency], ['--mission', options.mission], ['--cluster-name', options.clusterName]] as const) {
+  for (const [flag, value] of [
+    ['--agency', options.agency],
+    ['--mission', options.mission],
+    ['--cluster-name', options.clusterName],
+  ] as const) {
     if (value !== undefined && value.trim() === '') problems.push(`${flag} is empty`);
   }
   if (options.roleMap !== undefined && options.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
@@ -159,7 +164,10 @@ async function readCredentialsRequestSources(options: GenerateOptions, cwd: stri
   if (!info.isDirectory()) return [{ source: given, text: await readFile(path, 'utf8') }];
   const names = (await readdir(path)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
   if (names.length === 0) {
-    throw new ManifestsError('input-not-found', `--credentials-requests ${given}: the folder has no .yaml or .yml files; give the folder \`oc adm release extract --credentials-requests --cloud=aws --to=DIR\` wrote`);
+    throw new ManifestsError(
+      'input-not-found',
+      `--credentials-requests ${given}: the folder has no .yaml or .yml files; give the folder \`oc adm release extract --credentials-requests --cloud=aws --to=DIR\` wrote`,
+    );
   }
   return Promise.all(names.map(async (name) => ({ source: join(given, name), text: await readFile(join(path, name), 'utf8') })));
 }
@@ -230,7 +238,10 @@ async function writeFileAtomically(path: string, file: PlannedFile): Promise<voi
 async function findStaleManifests(outDir: string, planned: readonly PlannedFile[]): Promise<string[]> {
   const plannedNames = new Set(planned.filter((f) => f.area === 'manifests').map((f) => f.name));
   const names = await readdir(outDir);
-  return names.filter((name) => /^cap-.*\.ya?ml$/.test(name) && !plannedNames.has(name)).sort().map((name) => join(outDir, name));
+  return names
+    .filter((name) => /^cap-.*\.ya?ml$/.test(name) && !plannedNames.has(name))
+    .sort()
+    .map((name) => join(outDir, name));
 }
 
 /** The flags of `cap-token-refresh generate` as commander hands them over. */
@@ -255,9 +266,13 @@ export function renderGenerateSummary(result: GenerateResult, cwd: string): stri
     for (const s of result.skipped) lines.push(`  ${s.name} (${s.source}): ${s.reason}`);
   }
   const count = (status: FileStatus) => result.files.filter((f) => f.status === status).length;
-  lines.push(`Files in ${show(result.outDir)}/ and ${show(result.iamDir)}/: ${count('written')} written, ${count('overwritten')} overwritten, ${count('unchanged')} unchanged.`);
+  lines.push(
+    `Files in ${show(result.outDir)}/ and ${show(result.iamDir)}/: ${count('written')} written, ${count('overwritten')} overwritten, ${count('unchanged')} unchanged.`,
+  );
   if (result.stale.length > 0) lines.push(`Not written by this run, left in place: ${result.stale.map(show).join(', ')}`);
   if (result.unusedRoleMapEntries.length > 0) lines.push(`Role map entries for no request: ${result.unusedRoleMapEntries.join(', ')}`);
-  lines.push(`Next: fill in ${show(join(result.iamDir, 'trust-policy.json'))} and run ${show(join(result.iamDir, 'create-roles.sh'))}; then seed the Secrets (cap-token-refresh fill) and copy ${show(result.outDir)}/ into the installer's manifests folder.`);
+  lines.push(
+    `Next: fill in ${show(join(result.iamDir, 'trust-policy.json'))} and run ${show(join(result.iamDir, 'create-roles.sh'))}; then seed the Secrets (cap-token-refresh fill) and copy ${show(result.outDir)}/ into the installer's manifests folder.`,
+  );
   return `${lines.join('\n')}\n`;
 }

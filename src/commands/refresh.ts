@@ -58,7 +58,8 @@ export function resolveRefreshSettings(opts: RefreshOptions, cap: { agency?: str
   const renewBeforeMs = opts.renewBefore === undefined ? 0 : parseDuration(opts.renewBefore);
   if (renewBeforeMs === undefined) throw new UsageError(`--renew-before ${opts.renewBefore} is not a duration; use for example 20m or 1h`);
   const concurrency = Number(opts.concurrency ?? 4);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64, not ${opts.concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new UsageError(`--concurrency must be a whole number from 1 to 64, not ${opts.concurrency}`);
   return {
     policy: { renewBeforeMs, force: Boolean(opts.force) },
     concurrency,

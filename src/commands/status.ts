@@ -142,7 +142,10 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
   const c = report.clientCertificate;
   if (c) {
     const left = Date.parse(c.notAfter) - now.getTime();
-    lines.push('', `CAP client certificate ${c.subject} (${c.file}) ${left > 0 ? `expires ${c.notAfter} (in ${formatDuration(left)})` : `EXPIRED on ${c.notAfter}; renew it, the next refresh will fail`}`);
+    lines.push(
+      '',
+      `CAP client certificate ${c.subject} (${c.file}) ${left > 0 ? `expires ${c.notAfter} (in ${formatDuration(left)})` : `EXPIRED on ${c.notAfter}; renew it, the next refresh will fail`}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

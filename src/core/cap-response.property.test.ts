@@ -69,7 +69,11 @@ function parseOrTypedError(body: string | Uint8Array, secrets: string[]): 'ok' |
 const textMutation = fc.oneof(
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('"', '{', '}', '[', ']', ',', ':', '\\', '\u0000', '\ud800', 'null', '<')) }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('"', '{', '}', '[', ']', ',', ':', '\\', '\u0000', '\ud800', 'null', '<')),
+  }),
   fc.record({ op: fc.constant('replace' as const), at: fc.nat(), ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }),
 );
 
@@ -97,18 +101,42 @@ function mutateStructure(body: Record<string, unknown>, m: { field: string; op: 
   const holder = m.field === 'Credentials' ? copy : fieldsHolder;
   const value = holder[m.field];
   switch (m.op) {
-    case 'delete': delete holder[m.field]; break;
-    case 'null': holder[m.field] = null; break;
-    case 'number': holder[m.field] = 12345; break;
-    case 'array': holder[m.field] = [value]; break;
-    case 'object': holder[m.field] = { value }; break;
-    case 'empty': holder[m.field] = ''; break;
-    case 'blank': holder[m.field] = ' \t\n'; break;
-    case 'bool': holder[m.field] = true; break;
-    case 'rename': delete holder[m.field]; holder[`${m.field.toLowerCase()}`] = value; break;
-    case 'wrap-array': return [copy];
-    case 'past': fieldsHolder.Expiration = '2020-01-01T00:00:00Z'; break;
-    case 'not-a-date': fieldsHolder.Expiration = 'tomorrow'; break;
+    case 'delete':
+      delete holder[m.field];
+      break;
+    case 'null':
+      holder[m.field] = null;
+      break;
+    case 'number':
+      holder[m.field] = 12345;
+      break;
+    case 'array':
+      holder[m.field] = [value];
+      break;
+    case 'object':
+      holder[m.field] = { value };
+      break;
+    case 'empty':
+      holder[m.field] = '';
+      break;
+    case 'blank':
+      holder[m.field] = ' \t\n';
+      break;
+    case 'bool':
+      holder[m.field] = true;
+      break;
+    case 'rename':
+      delete holder[m.field];
+      holder[`${m.field.toLowerCase()}`] = value;
+      break;
+    case 'wrap-array':
+      return [copy];
+    case 'past':
+      fieldsHolder.Expiration = '2020-01-01T00:00:00Z';
+      break;
+    case 'not-a-date':
+      fieldsHolder.Expiration = 'tomorrow';
+      break;
   }
   return copy;
 }
@@ -116,7 +144,12 @@ function mutateStructure(body: Record<string, unknown>, m: { field: string; op: 
 describe('parseCapResponse (property)', () => {
   it('refuses a credential with whitespace inside, naming the field and not the value', () => {
     fc.assert(
-      fc.property(validResponse, fc.constantFrom('AccessKeyId', 'SecretAccessKey', 'SessionToken'), fc.constantFrom(' ', '\t', '\n', '\r\n', '\n[evil]\naws_session_token = x\n'), fc.nat(), (r, field, gap, at) => {
+      fc.property(
+        validResponse,
+        fc.constantFrom('AccessKeyId', 'SecretAccessKey', 'SessionToken'),
+        fc.constantFrom(' ', '\t', '\n', '\r\n', '\n[evil]\naws_session_token = x\n'),
+        fc.nat(),
+        (r, field, gap, at) => {
           const value = r[field];
           const cut = 1 + (at % (value.length - 1));
           const damaged = { ...r, [field]: value.slice(0, cut) + gap + value.slice(cut) };
@@ -126,7 +159,8 @@ describe('parseCapResponse (property)', () => {
             parseCapResponse(body, NOW);
           } catch (err) {
             expect((err as Error).message).toMatch(new RegExp(`whitespace inside (Credentials\\.)?${field}`));
-            for (const s of [r.AccessKeyId, r.SecretAccessKey, r.SessionToken, value.slice(0, cut), value.slice(cut)].filter((x) => x.length >= 8)) expect((err as Error).message).not.toContain(s);
+            for (const s of [r.AccessKeyId, r.SecretAccessKey, r.SessionToken, value.slice(0, cut), value.slice(cut)].filter((x) => x.length >= 8))
+              expect((err as Error).message).not.toContain(s);
           }
         },
       ),
@@ -139,7 +173,12 @@ describe('parseCapResponse (property)', () => {
       fc.property(validResponse, fc.boolean(), (r, asBytes) => {
         const text = JSON.stringify(bodyOf(r));
         const creds = parseCapResponse(asBytes ? new TextEncoder().encode(text) : text, NOW);
-        expect(creds).toEqual({ accessKeyId: r.AccessKeyId, secretAccessKey: r.SecretAccessKey, sessionToken: r.SessionToken, expiration: new Date(r.expiration.ms) });
+        expect(creds).toEqual({
+          accessKeyId: r.AccessKeyId,
+          secretAccessKey: r.SecretAccessKey,
+          sessionToken: r.SessionToken,
+          expiration: new Date(r.expiration.ms),
+        });
       }),
       { numRuns: RUNS },
     );
@@ -148,10 +187,17 @@ describe('parseCapResponse (property)', () => {
   it('ends any string in credentials or a CapResponseError', () => {
     const kinds = new Map<string, number>();
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200, unit: 'binary' }), fc.json({ maxDepth: 3 }), fc.constantFrom('', ' ', '<html>', 'null', '[]', '{}', '"x"', '1e999')), (text) => {
-        const kind = parseOrTypedError(text, []);
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200, unit: 'binary' }),
+          fc.json({ maxDepth: 3 }),
+          fc.constantFrom('', ' ', '<html>', 'null', '[]', '{}', '"x"', '1e999'),
+        ),
+        (text) => {
+          const kind = parseOrTypedError(text, []);
+          kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+        },
+      ),
       { numRuns: RUNS },
     );
     // The generator reached the distinct rejections, not one of them over and over.

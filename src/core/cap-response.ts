@@ -50,7 +50,10 @@ export function parseCapResponse(body: Uint8Array | string, now: Date): CapCrede
     const prefix = fields === json ? '' : 'Credentials.';
     if (bad.length === 0) {
       const spaced = fieldsOf(parsed.error.issues);
-      throw new CapResponseError('invalid-response', `the CAP response has whitespace inside ${spaced.map((f) => prefix + f).join(', ')}; AWS credentials never hold any`);
+      throw new CapResponseError(
+        'invalid-response',
+        `the CAP response has whitespace inside ${spaced.map((f) => prefix + f).join(', ')}; AWS credentials never hold any`,
+      );
     }
     throw new CapResponseError(
       'invalid-response',
@@ -82,10 +85,7 @@ function pickCredentialObject(json: unknown): unknown {
     return json.Credentials;
   }
   if (FIELD_NAMES.some((f) => f in json)) return json;
-  throw new CapResponseError(
-    'invalid-response',
-    `the CAP response has neither a Credentials object nor the fields ${FIELD_NAMES.join(', ')} at the top level`,
-  );
+  throw new CapResponseError('invalid-response', `the CAP response has neither a Credentials object nor the fields ${FIELD_NAMES.join(', ')} at the top level`);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,8 +1,4 @@
-import {
-  SECRET_KEY_ACCESS_KEY_ID,
-  SECRET_KEY_CREDENTIALS,
-  SECRET_KEY_SECRET_ACCESS_KEY,
-} from './names.js';
+import { SECRET_KEY_ACCESS_KEY_ID, SECRET_KEY_CREDENTIALS, SECRET_KEY_SECRET_ACCESS_KEY } from './names.js';
 
 /** One set of STS session credentials as CAP hands them out. */
 export interface CapCredentials {

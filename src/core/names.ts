@@ -11,11 +11,7 @@ export const LABEL_MANAGED = 'cap-token-refresh/managed';
 export const SECRET_KEY_ACCESS_KEY_ID = 'aws_access_key_id';
 export const SECRET_KEY_SECRET_ACCESS_KEY = 'aws_secret_access_key';
 export const SECRET_KEY_CREDENTIALS = 'credentials';
-export const SECRET_CREDENTIAL_KEYS = [
-  SECRET_KEY_ACCESS_KEY_ID,
-  SECRET_KEY_SECRET_ACCESS_KEY,
-  SECRET_KEY_CREDENTIALS,
-] as const;
+export const SECRET_CREDENTIAL_KEYS = [SECRET_KEY_ACCESS_KEY_ID, SECRET_KEY_SECRET_ACCESS_KEY, SECRET_KEY_CREDENTIALS] as const;
 
 /** Where the CronJob mounts the certs Secret, and the keys it holds. */
 export const CERTS_MOUNT_DIR = '/etc/cap-certs';

@@ -6,14 +6,7 @@ export interface RefreshPolicy {
   force: boolean;
 }
 
-export type RefreshReason =
-  | 'forced'
-  | 'no-expiration'
-  | 'invalid-expiration'
-  | 'expired'
-  | 'lifetime-third'
-  | 'renew-before'
-  | 'fresh';
+export type RefreshReason = 'forced' | 'no-expiration' | 'invalid-expiration' | 'expired' | 'lifetime-third' | 'renew-before' | 'fresh';
 
 export interface RefreshDecision {
   due: boolean;
@@ -26,11 +19,7 @@ export interface RefreshDecision {
  * than a third of the lifetime (expiration - refreshed-at) is left, when less than
  * renewBefore is left, or when forced; fresh otherwise.
  */
-export function decideRefresh(
-  annotations: { expiration?: string; refreshedAt?: string },
-  now: Date,
-  policy: RefreshPolicy,
-): RefreshDecision {
+export function decideRefresh(annotations: { expiration?: string; refreshedAt?: string }, now: Date, policy: RefreshPolicy): RefreshDecision {
   const expiration = annotations.expiration ? parseIsoTime(annotations.expiration) : undefined;
   const withExpiry = <T extends object>(d: T) => (expiration ? { ...d, expiration } : d);
   if (policy.force) return withExpiry({ due: true, reason: 'forced' as const });

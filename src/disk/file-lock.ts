@@ -105,7 +105,8 @@ async function readLock(lockPath: string): Promise<SeenLock> {
     let content: LockContent | undefined;
     try {
       const parsed = JSON.parse(raw) as Partial<LockContent>;
-      if (typeof parsed.pid === 'number' && typeof parsed.at === 'number' && typeof parsed.host === 'string' && typeof parsed.token === 'string') content = parsed as LockContent;
+      if (typeof parsed.pid === 'number' && typeof parsed.at === 'number' && typeof parsed.host === 'string' && typeof parsed.token === 'string')
+        content = parsed as LockContent;
     } catch {
       // Empty or torn: its owner died while creating it.
     }

@@ -11,8 +11,18 @@ import { createManifestStore, loadManifestTargets } from './manifest-store.js';
 // The manifest store against real temporary folders; a failing write is injected where the
 // fault (a full disk, a read-only folder) cannot be made for real without root.
 
-const CREDS: CapCredentials = { accessKeyId: 'ASIASTORETEST0000001', secretAccessKey: 'store/secret+key=', sessionToken: 'FwoGstoretoken==', expiration: new Date('2030-01-01T01:00:00Z') };
-const OTHER: CapCredentials = { accessKeyId: 'ASIAOTHERRUN00000002', secretAccessKey: 'other/secret+key=', sessionToken: 'FwoGothertoken==', expiration: new Date('2030-01-01T01:00:05Z') };
+const CREDS: CapCredentials = {
+  accessKeyId: 'ASIASTORETEST0000001',
+  secretAccessKey: 'store/secret+key=',
+  sessionToken: 'FwoGstoretoken==',
+  expiration: new Date('2030-01-01T01:00:00Z'),
+};
+const OTHER: CapCredentials = {
+  accessKeyId: 'ASIAOTHERRUN00000002',
+  secretAccessKey: 'other/secret+key=',
+  sessionToken: 'FwoGothertoken==',
+  expiration: new Date('2030-01-01T01:00:05Z'),
+};
 const AT = new Date('2030-01-01T00:00:00Z');
 
 function manifest(name: string, role: string): string {
@@ -83,7 +93,9 @@ describe('another run in between', () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const targets = await loadManifestTargets(dir);
     await writeFile(join(dir, 'a.yaml'), manifest('renamed', 'r1'));
-    expect(await createManifestStore().write(targets, CREDS, AT)).toEqual([{ ok: false, error: expect.stringMatching(/the Secret ns\/a is no longer in .*a\.yaml; the file was left as it was/) }]);
+    expect(await createManifestStore().write(targets, CREDS, AT)).toEqual([
+      { ok: false, error: expect.stringMatching(/the Secret ns\/a is no longer in .*a\.yaml; the file was left as it was/) },
+    ]);
   });
 });
 
@@ -93,7 +105,12 @@ describe('the lock beside each file', () => {
     const targets = await loadManifestTargets(dir);
     const release = await acquireFileLock(join(dir, '.a.yaml.lock'));
     const outcomes = await createManifestStore({ lock: { timeoutMs: 200 } }).write(targets, CREDS, AT);
-    expect(outcomes[0]).toMatchObject({ ok: false, error: expect.stringMatching(new RegExp(`another cap-token-refresh run \\(pid ${process.pid}\\) kept the lock .*\\.a\\.yaml\\.lock; wait for it to finish, or delete`)) });
+    expect(outcomes[0]).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(
+        new RegExp(`another cap-token-refresh run \\(pid ${process.pid}\\) kept the lock .*\\.a\\.yaml\\.lock; wait for it to finish, or delete`),
+      ),
+    });
     expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(manifest('a', 'r1'));
     // Released, the next write goes through.
     const write = createManifestStore().write(targets, CREDS, AT);
@@ -117,7 +134,12 @@ describe('the lock beside each file', () => {
 
 describe('leftovers of a killed run', () => {
   it('removes temporaries older than a minute before the first write, and keeps younger ones', async () => {
-    const dir = await folder({ 'a.yaml': manifest('a', 'r1'), '.a.yaml.0123456789ab.tmp': 'half a fi', '.b.yaml.ba9876543210.tmp': 'young', '.notes.tmp': 'not ours' });
+    const dir = await folder({
+      'a.yaml': manifest('a', 'r1'),
+      '.a.yaml.0123456789ab.tmp': 'half a fi',
+      '.b.yaml.ba9876543210.tmp': 'young',
+      '.notes.tmp': 'not ours',
+    });
     const old = new Date(Date.now() - 120_000);
     await utimes(join(dir, '.a.yaml.0123456789ab.tmp'), old, old);
     await utimes(join(dir, '.notes.tmp'), old, old);

@@ -22,7 +22,10 @@ export async function listManifestFiles(dir: string): Promise<string[]> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`the manifests folder ${dir} ${code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : 'cannot be read'}`);
   }
-  return names.filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /**
@@ -103,7 +106,10 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
   const inProcess = <R>(file: string, fn: () => Promise<R>): Promise<R> => {
     const prev = fileQueues.get(file) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    fileQueues.set(file, run.catch(() => undefined));
+    fileQueues.set(
+      file,
+      run.catch(() => undefined),
+    );
     return run;
   };
   const swept = new Map<string, Promise<void>>();
@@ -114,26 +120,32 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
 
   async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]> {
     await sweepOnce(dirname(file));
-    return withFileLock(join(dirname(file), `.${basename(file)}.lock`), async () => {
-      const text = await deps.readFile(file);
-      const current = findManagedSecrets(text);
-      const outcomes: WriteOutcome[] = [];
-      const toWrite: number[] = [];
-      for (const t of inFile) {
-        const onDisk = current.find((s) => s.docIndex === t.docIndex && s.namespace === t.namespace && s.name === t.name) ?? current.find((s) => s.namespace === t.namespace && s.name === t.name);
-        if (!onDisk) {
-          outcomes.push({ ok: false, error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
-        } else if (onDisk.expiration !== t.expiration || onDisk.refreshedAt !== t.refreshedAt) {
-          // Another run refreshed it after this one read it: keep those credentials.
-          outcomes.push({ ok: true, expiration: onDisk.expiration ?? formatRfc3339(creds.expiration) });
-        } else {
-          toWrite.push(onDisk.docIndex);
-          outcomes.push({ ok: true, expiration: formatRfc3339(creds.expiration) });
+    return withFileLock(
+      join(dirname(file), `.${basename(file)}.lock`),
+      async () => {
+        const text = await deps.readFile(file);
+        const current = findManagedSecrets(text);
+        const outcomes: WriteOutcome[] = [];
+        const toWrite: number[] = [];
+        for (const t of inFile) {
+          const onDisk =
+            current.find((s) => s.docIndex === t.docIndex && s.namespace === t.namespace && s.name === t.name) ??
+            current.find((s) => s.namespace === t.namespace && s.name === t.name);
+          if (!onDisk) {
+            outcomes.push({ ok: false, error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
+          } else if (onDisk.expiration !== t.expiration || onDisk.refreshedAt !== t.refreshedAt) {
+            // Another run refreshed it after this one read it: keep those credentials.
+            outcomes.push({ ok: true, expiration: onDisk.expiration ?? formatRfc3339(creds.expiration) });
+          } else {
+            toWrite.push(onDisk.docIndex);
+            outcomes.push({ ok: true, expiration: formatRfc3339(creds.expiration) });
+          }
         }
-      }
-      if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt));
-      return outcomes;
-    }, deps.lock);
+        if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt));
+        return outcomes;
+      },
+      deps.lock,
+    );
   }
 
   return {
@@ -185,7 +197,8 @@ async function removeLeftovers(dir: string, now: number, lock: FileLockOptions |
 
 function describeWriteError(file: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `cannot write ${file} or its folder (${code}); check the permissions, the file was left as it was`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return `cannot write ${file} or its folder (${code}); check the permissions, the file was left as it was`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full while writing ${file} (${code}); free space and run again, the file was left as it was`;
   if (err instanceof ManifestParseError) return `${file} was left as it was: ${err.message}; fix the file and run again`;
   if (err instanceof LockBusyError) return `${file} was left as it was: ${err.message}`;

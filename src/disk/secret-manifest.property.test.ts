@@ -44,41 +44,62 @@ const dataKey = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/), fc.constan
 const anyValue = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ maxLength: 12, unit: 'grapheme' }),
-  fc.constantFrom('', ' ', 'true', 'null', '0x10', '1e3', '- x', 'a: b', '# not a comment', "it's", '"q"', 'two\nlines', 'tab\there', '*alias', '&anchor', '!tag', '{x}', '[y]'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'true',
+    'null',
+    '0x10',
+    '1e3',
+    '- x',
+    'a: b',
+    '# not a comment',
+    "it's",
+    '"q"',
+    'two\nlines',
+    'tab\there',
+    '*alias',
+    '&anchor',
+    '!tag',
+    '{x}',
+    '[y]',
+  ),
 );
 const base64Value = fc.stringMatching(/^[A-Za-z0-9+/]{0,24}={0,2}$/);
 const dict = (key: fc.Arbitrary<string>, value: fc.Arbitrary<string>) => fc.dictionary(key, value, { maxKeys: 5, noNullPrototype: true });
 
-const docModel: fc.Arbitrary<DocModel> = fc.record(
-  {
-    kind: fc.constantFrom('Secret' as const, 'Secret' as const, 'ConfigMap' as const),
-    name: k8sName,
-    namespace: k8sName,
-    role: fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,20}$/),
-    annotations: dict(annotationKey, anyValue).map((d) => {
-      delete d[ROLE];
-      return d;
-    }),
-    oldTimes: fc.option(fc.constantFrom(['2026-01-01T00:00:00Z', '2025-12-31T23:00:00Z'], ['not-a-time', '2025-01-01T00:00:00Z'])),
-    labels: dict(fc.stringMatching(/^[a-z]{1,8}(\.io\/[a-z]{1,5})?$/), fc.stringMatching(/^[A-Za-z0-9._-]{0,12}$/)),
-    data: dict(dataKey, base64Value),
-    stringData: dict(dataKey, anyValue),
-    extraTop: dict(fc.stringMatching(/^x[A-Za-z]{0,8}$/), anyValue),
-    headComment: commentText,
-    nameComment: commentText,
-    annotationComment: commentText,
-    dataComment: commentText,
-  },
-  { requiredKeys: ['kind', 'name', 'annotations', 'extraTop'] },
-).map((m) => {
-  const { oldTimes, ...rest } = m as typeof m & { oldTimes?: string[] | null };
-  const annotations = { ...rest.annotations };
-  if (oldTimes) {
-    annotations[EXPIRATION] = oldTimes[0]!;
-    annotations[REFRESHED_AT] = oldTimes[1]!;
-  }
-  return { ...rest, annotations } as DocModel;
-});
+const docModel: fc.Arbitrary<DocModel> = fc
+  .record(
+    {
+      kind: fc.constantFrom('Secret' as const, 'Secret' as const, 'ConfigMap' as const),
+      name: k8sName,
+      namespace: k8sName,
+      role: fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,20}$/),
+      annotations: dict(annotationKey, anyValue).map((d) => {
+        delete d[ROLE];
+        return d;
+      }),
+      oldTimes: fc.option(fc.constantFrom(['2026-01-01T00:00:00Z', '2025-12-31T23:00:00Z'], ['not-a-time', '2025-01-01T00:00:00Z'])),
+      labels: dict(fc.stringMatching(/^[a-z]{1,8}(\.io\/[a-z]{1,5})?$/), fc.stringMatching(/^[A-Za-z0-9._-]{0,12}$/)),
+      data: dict(dataKey, base64Value),
+      stringData: dict(dataKey, anyValue),
+      extraTop: dict(fc.stringMatching(/^x[A-Za-z]{0,8}$/), anyValue),
+      headComment: commentText,
+      nameComment: commentText,
+      annotationComment: commentText,
+      dataComment: commentText,
+    },
+    { requiredKeys: ['kind', 'name', 'annotations', 'extraTop'] },
+  )
+  .map((m) => {
+    const { oldTimes, ...rest } = m as typeof m & { oldTimes?: string[] | null };
+    const annotations = { ...rest.annotations };
+    if (oldTimes) {
+      annotations[EXPIRATION] = oldTimes[0]!;
+      annotations[REFRESHED_AT] = oldTimes[1]!;
+    }
+    return { ...rest, annotations } as DocModel;
+  });
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -99,11 +120,15 @@ function renderDoc(m: DocModel): string {
   if (m.labels) lines.push(...mapLines('  labels', m.labels, '    '));
   lines.push('type: Opaque');
   if (m.data) {
-    lines.push(...mapLines('data', m.data, '  ').map((l, i) => {
-      // A comment on the first data key that is not a credential key (those are removed).
-      const key = Object.keys(m.data!)[i - 1];
-      return m.dataComment && key !== undefined && !CRED_KEYS.includes(key) && Object.keys(m.data!).findIndex((k) => !CRED_KEYS.includes(k)) === i - 1 ? `${l} # ${m.dataComment}` : l;
-    }));
+    lines.push(
+      ...mapLines('data', m.data, '  ').map((l, i) => {
+        // A comment on the first data key that is not a credential key (those are removed).
+        const key = Object.keys(m.data!)[i - 1];
+        return m.dataComment && key !== undefined && !CRED_KEYS.includes(key) && Object.keys(m.data!).findIndex((k) => !CRED_KEYS.includes(k)) === i - 1
+          ? `${l} # ${m.dataComment}`
+          : l;
+      }),
+    );
   }
   if (m.stringData) lines.push(...mapLines('stringData', m.stringData, '  '));
   for (const [k, v] of Object.entries(m.extraTop)) lines.push(`${k}: ${q(v)}`);
@@ -137,7 +162,12 @@ function expectedAfter(before: Record<string, any>, creds: CapCredentials, refre
   const out = structuredClone(before);
   out.metadata.annotations = { ...out.metadata.annotations, [EXPIRATION]: formatRfc3339(creds.expiration), [REFRESHED_AT]: formatRfc3339(refreshedAt) };
   out.metadata.labels = { ...(out.metadata.labels ?? {}), [MANAGED]: 'true' };
-  out.stringData = { ...(out.stringData ?? {}), aws_access_key_id: creds.accessKeyId, aws_secret_access_key: creds.secretAccessKey, credentials: renderCredentialsIni(creds) };
+  out.stringData = {
+    ...(out.stringData ?? {}),
+    aws_access_key_id: creds.accessKeyId,
+    aws_secret_access_key: creds.secretAccessKey,
+    credentials: renderCredentialsIni(creds),
+  };
   if (out.data) {
     for (const k of CRED_KEYS) delete out.data[k];
     if (Object.keys(out.data).length === 0) delete out.data;
@@ -147,7 +177,12 @@ function expectedAfter(before: Record<string, any>, creds: CapCredentials, refre
 
 function commentsOf(m: DocModel): string[] {
   const hasAnnotations = m.role !== undefined || Object.keys(m.annotations).length > 0;
-  return [m.headComment, m.nameComment, hasAnnotations ? m.annotationComment : undefined, m.data && Object.keys(m.data).some((k) => !CRED_KEYS.includes(k)) ? m.dataComment : undefined].filter((c): c is string => Boolean(c));
+  return [
+    m.headComment,
+    m.nameComment,
+    hasAnnotations ? m.annotationComment : undefined,
+    m.data && Object.keys(m.data).some((k) => !CRED_KEYS.includes(k)) ? m.dataComment : undefined,
+  ].filter((c): c is string => Boolean(c));
 }
 
 describe('applyCredentialsToManifest and findManagedSecrets (property)', () => {
@@ -214,12 +249,31 @@ describe('applyCredentialsToManifest and findManagedSecrets (property)', () => {
     const damage = fc.oneof(
       // Text-level: a cut, a deleted or duplicated line, a stray indicator or tab.
       fc.record({ at: fc.nat(), op: fc.constantFrom('truncate', 'delete-line', 'dup-line', 'indent-line'), insert: fc.constant('') }),
-      fc.record({ at: fc.nat(), op: fc.constant('insert'), insert: fc.constantFrom('\t', ':', '- ', '"', "'", '{', '[', '&a ', '*a', '*b ', '<<: *a\n', '!!binary ', '? ', '---\n', '\n  ', '%', '@', '`') }),
+      fc.record({
+        at: fc.nat(),
+        op: fc.constant('insert'),
+        insert: fc.constantFrom('\t', ':', '- ', '"', "'", '{', '[', '&a ', '*a', '*b ', '<<: *a\n', '!!binary ', '? ', '---\n', '\n  ', '%', '@', '`'),
+      }),
       // Shape: a map where YAML has a scalar or a list, or the reverse.
-      fc.record({ at: fc.constant(0), op: fc.constant('shape'), insert: fc.constantFrom(
-        'stringData: just-a-string', 'stringData:\n- a', 'data: 12', 'data: [a, b]', 'metadata: x', 'metadata:\n- a',
-        'labels: x', 'annotations: x', 'labels:\n- x', 'stringData: null', 'data: ~', 'labels: ~', 'annotations: ~',
-      ) }),
+      fc.record({
+        at: fc.constant(0),
+        op: fc.constant('shape'),
+        insert: fc.constantFrom(
+          'stringData: just-a-string',
+          'stringData:\n- a',
+          'data: 12',
+          'data: [a, b]',
+          'metadata: x',
+          'metadata:\n- a',
+          'labels: x',
+          'annotations: x',
+          'labels:\n- x',
+          'stringData: null',
+          'data: ~',
+          'labels: ~',
+          'annotations: ~',
+        ),
+      }),
     );
     fc.assert(
       fc.property(docModel.filter(isManaged), fc.array(damage, { minLength: 1, maxLength: 3 }), credsArb, (m, damages, creds) => {
@@ -228,7 +282,12 @@ describe('applyCredentialsToManifest and findManagedSecrets (property)', () => {
         let out: string | undefined;
         try {
           const found = findManagedSecrets(text);
-          out = applyCredentialsToManifest(text, found.map((f) => f.docIndex), creds, new Date('2026-06-01T00:00:00Z'));
+          out = applyCredentialsToManifest(
+            text,
+            found.map((f) => f.docIndex),
+            creds,
+            new Date('2026-06-01T00:00:00Z'),
+          );
         } catch (err) {
           expect(err).toBeInstanceOf(ManifestParseError);
           expect(out).toBeUndefined();

@@ -48,7 +48,9 @@ function parseDocuments(text: string): Document.Parsed[] {
       doc.toJS({ mapAsMap: true });
       doc.toString(YAML_OUTPUT);
     } catch (err) {
-      throw new ManifestParseError(`it is not valid YAML: ${/alias/i.test(errorMessage(err)) ? 'an alias (*name) that names no anchor or expands too far' : 'a value cannot be read back (a tag such as !!binary on the wrong value?)'}`);
+      throw new ManifestParseError(
+        `it is not valid YAML: ${/alias/i.test(errorMessage(err)) ? 'an alias (*name) that names no anchor or expands too far' : 'a value cannot be read back (a tag such as !!binary on the wrong value?)'}`,
+      );
     }
   }
   return docs;
@@ -108,12 +110,7 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
  * `stringData` (removed from `data`), the expiration and refreshed-at annotations and the
  * managed label. Comments, key order and every other key stay as they were.
  */
-export function applyCredentialsToManifest(
-  text: string,
-  docIndexes: number[],
-  creds: CapCredentials,
-  refreshedAt: Date,
-): string {
+export function applyCredentialsToManifest(text: string, docIndexes: number[], creds: CapCredentials, refreshedAt: Date): string {
   const docs = parseDocuments(text);
   for (const i of docIndexes) {
     const doc = docs[i];
@@ -143,8 +140,5 @@ export function applyCredentialsToManifest(
 function joinDocuments(original: string, docs: Document.Parsed[]): string {
   const out = docs.map((d) => d.toString(YAML_OUTPUT));
   const startsWithMarker = /^(\s*#.*\n)*\s*---/.test(original);
-  return out
-    .map((s, i) => (i === 0 && !startsWithMarker ? s : s.startsWith('---') ? s : `---\n${s}`))
-    .join('');
+  return out.map((s, i) => (i === 0 && !startsWithMarker ? s : s.startsWith('---') ? s : `---\n${s}`)).join('');
 }
-

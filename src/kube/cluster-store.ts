@@ -62,7 +62,10 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
   async function writeOne(target: ClusterTarget, creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome> {
     const { namespace, name } = target;
     if (!target.secret) return fail(target.problem ?? `Secret ${namespace}/${name} was not read`);
-    const original: SecretState = { ...(target.expiration ? { expiration: target.expiration } : {}), ...(target.refreshedAt ? { refreshedAt: target.refreshedAt } : {}) };
+    const original: SecretState = {
+      ...(target.expiration ? { expiration: target.expiration } : {}),
+      ...(target.refreshedAt ? { refreshedAt: target.refreshedAt } : {}),
+    };
     let current = target.secret;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
@@ -87,7 +90,9 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
       }
       const state = readSecretState(current);
       if (state.role !== target.role) {
-        return fail(`the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} changed while it was being refreshed (now ${state.role === undefined ? 'absent' : JSON.stringify(state.role)}); it was left as it is, the next run uses the new annotation`);
+        return fail(
+          `the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} changed while it was being refreshed (now ${state.role === undefined ? 'absent' : JSON.stringify(state.role)}); it was left as it is, the next run uses the new annotation`,
+        );
       }
       const changed = state.expiration !== original.expiration || state.refreshedAt !== original.refreshedAt;
       const decision = decideRefresh(state, opts.now(), { ...opts.policy, force: false });

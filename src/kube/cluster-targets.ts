@@ -96,14 +96,18 @@ function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestEr
   if (connection) return new ConfigError(`${what}: ${connection}`);
   switch (err.status) {
     case 401:
-      return new ConfigError(`${what}: the API server ${server} rejected the credentials of ${source} (HTTP 401 Unauthorized); log in again (oc login) or check the service account token`);
+      return new ConfigError(
+        `${what}: the API server ${server} rejected the credentials of ${source} (HTTP 401 Unauthorized); log in again (oc login) or check the service account token`,
+      );
     case 403:
       return new ConfigError(
         `${what} (HTTP 403 Forbidden): the job's service account needs a Role in ${CREDENTIALS_REQUEST_NAMESPACE} allowing get and list on credentialsrequests.cloudcredential.openshift.io ` +
           '(manifests/ has it); or name the Secrets with --target NAMESPACE/NAME',
       );
     case 404:
-      return new ConfigError(`${what}: the API server ${server} does not serve cloudcredential.openshift.io/v1 CredentialsRequests (HTTP 404; not an OpenShift cluster?); name the Secrets with --target NAMESPACE/NAME`);
+      return new ConfigError(
+        `${what}: the API server ${server} does not serve cloudcredential.openshift.io/v1 CredentialsRequests (HTTP 404; not an OpenShift cluster?); name the Secrets with --target NAMESPACE/NAME`,
+      );
     default:
       return new RunFailedError(`${what}: the API server ${server} answered HTTP ${err.status ?? '?'}${err.reason ? ` ${err.reason}` : ''}; run again later`);
   }
@@ -121,7 +125,13 @@ async function readTarget(api: KubeApi, limit: Limiter, ref: SecretRef): Promise
   const state = readSecretState(secret);
   if (state.role === undefined) return { namespace, name, secret, problem: missingRoleMessage(namespace, name) };
   if (state.role === '') {
-    return { namespace, name, secret, role: '', problem: `the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} is empty; set it to the IAM role CAP should issue: oc annotate --overwrite secret -n ${namespace} ${name} ${ANNOTATION_ROLE}=ROLE` };
+    return {
+      namespace,
+      name,
+      secret,
+      role: '',
+      problem: `the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} is empty; set it to the IAM role CAP should issue: oc annotate --overwrite secret -n ${namespace} ${name} ${ANNOTATION_ROLE}=ROLE`,
+    };
   }
   return { namespace, name, secret, ...state };
 }

@@ -113,7 +113,12 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Dis
   // The kubeconfig's proxy-url (http or https; socks is refused when the kubeconfig is loaded).
   const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl;
   const dispatcher = proxyUrl
-    ? new ProxyAgent({ ...limits, uri: proxyUrl, requestTls: { ...tls, timeout: API_TIMEOUT_MS }, proxyTls: { rejectUnauthorized: true, timeout: API_TIMEOUT_MS } })
+    ? new ProxyAgent({
+        ...limits,
+        uri: proxyUrl,
+        requestTls: { ...tls, timeout: API_TIMEOUT_MS },
+        proxyTls: { rejectUnauthorized: true, timeout: API_TIMEOUT_MS },
+      })
     : new Agent({ ...limits, connect: { ...tls, timeout: API_TIMEOUT_MS } });
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);

@@ -42,10 +42,28 @@ afterAll(async () => {
 describe('loadKubeConfig', () => {
   it.each([
     ['--kubeconfig wins over the service account', { kubeconfig: 'one' }, { KUBECONFIG: join(dir, 'two') }, true, 'https://one.example:6443'],
-    ['the service account wins over KUBECONFIG', {}, { KUBECONFIG: join(dir, 'two'), KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, true, 'https://10.0.0.1:443'],
+    [
+      'the service account wins over KUBECONFIG',
+      {},
+      { KUBECONFIG: join(dir, 'two'), KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      true,
+      'https://10.0.0.1:443',
+    ],
     ['an IPv6 service host is bracketed', {}, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, true, 'https://[fd00::1]:443'],
-    ['--context leaves the service account for the kubeconfig', { context: 'two' }, { KUBECONFIG: [join(dir, 'one'), join(dir, 'two')].join(delimiter), KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' }, true, 'https://two.example:6443'],
-    ['KUBECONFIG files merge, the first current-context wins, missing files are skipped', {}, { KUBECONFIG: [join(dir, 'gone'), join(dir, 'one'), join(dir, 'two')].join(delimiter) }, false, 'https://one.example:6443'],
+    [
+      '--context leaves the service account for the kubeconfig',
+      { context: 'two' },
+      { KUBECONFIG: [join(dir, 'one'), join(dir, 'two')].join(delimiter), KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' },
+      true,
+      'https://two.example:6443',
+    ],
+    [
+      'KUBECONFIG files merge, the first current-context wins, missing files are skipped',
+      {},
+      { KUBECONFIG: [join(dir, 'gone'), join(dir, 'one'), join(dir, 'two')].join(delimiter) },
+      false,
+      'https://one.example:6443',
+    ],
     ['~/.kube/config last', {}, { HOME: join(dir, 'home') }, false, 'https://two.example:6443'],
   ])('%s', async (_, choice, env, inPod, server) => {
     await mkdir(join(dir, 'home', '.kube'), { recursive: true });

@@ -50,7 +50,10 @@ export function loadKubeConfig(choice: KubeConfigChoice, environment: KubeEnviro
   if (fromEnv.length > 0) {
     const files = fromEnv.map((f) => (isAbsolute(f) ? f : resolve(environment.cwd, f)));
     const present = files.filter((f) => existsSync(f));
-    if (present.length === 0) throw new ConfigError(`KUBECONFIG names ${files.join(', ')}, and none of them exists; set KUBECONFIG to an existing kubeconfig or pass --kubeconfig FILE`);
+    if (present.length === 0)
+      throw new ConfigError(
+        `KUBECONFIG names ${files.join(', ')}, and none of them exists; set KUBECONFIG to an existing kubeconfig or pass --kubeconfig FILE`,
+      );
     return fromFiles(present, choice.context, 'KUBECONFIG');
   }
   const home = environment.homeDir ?? environment.env.HOME;
@@ -66,10 +69,15 @@ function fromServiceAccount(saDir: string, env: Record<string, string | undefine
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) {
-    throw new ConfigError(`a service account token is mounted in ${saDir} but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; run inside a pod, or pass --kubeconfig FILE`);
+    throw new ConfigError(
+      `a service account token is mounted in ${saDir} but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; run inside a pod, or pass --kubeconfig FILE`,
+    );
   }
   const caFile = join(saDir, 'ca.crt');
-  if (!existsSync(caFile)) throw new ConfigError(`the service account CA ${caFile} is missing; the pod must mount its service account token with the cluster CA (automountServiceAccountToken)`);
+  if (!existsSync(caFile))
+    throw new ConfigError(
+      `the service account CA ${caFile} is missing; the pod must mount its service account token with the cluster CA (automountServiceAccountToken)`,
+    );
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const namespaceFile = join(saDir, 'namespace');
   const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : undefined;
@@ -94,7 +102,9 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
       throw new ConfigError(`the kubeconfig ${file} (${origin}) cannot be used: ${describeLoadError(err)}; fix it or log in again with \`oc login\``);
     }
     if (one.getClusters().length === 0 && one.getUsers().length === 0 && one.getContexts().length === 0) {
-      throw new ConfigError(`the kubeconfig ${file} (${origin}) cannot be used: it is not a kubeconfig (it has no clusters, users or contexts); fix it or log in again with \`oc login\``);
+      throw new ConfigError(
+        `the kubeconfig ${file} (${origin}) cannot be used: it is not a kubeconfig (it has no clusters, users or contexts); fix it or log in again with \`oc login\``,
+      );
     }
     if (i === 0) kubeConfig.loadFromOptions({ clusters: one.clusters, users: one.users, contexts: one.contexts, currentContext: one.currentContext });
     else mergeMissing(kubeConfig, one);
@@ -109,12 +119,20 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
   } else if (!kubeConfig.getCurrentContext()) {
     throw new ConfigError(`the kubeconfig ${where} sets no current-context; pass --context NAME (one of: ${contextNames.join(', ') || '(none)'})`);
   } else if (!kubeConfig.getContextObject(kubeConfig.getCurrentContext())) {
-    throw new ConfigError(`the current-context ${kubeConfig.getCurrentContext()} of the kubeconfig ${where} is not one of its contexts; pass --context NAME (one of: ${contextNames.join(', ') || '(none)'})`);
+    throw new ConfigError(
+      `the current-context ${kubeConfig.getCurrentContext()} of the kubeconfig ${where} is not one of its contexts; pass --context NAME (one of: ${contextNames.join(', ') || '(none)'})`,
+    );
   }
   const ctxObject = kubeConfig.getContextObject(kubeConfig.getCurrentContext()) as Context;
   const cluster = kubeConfig.getCluster(ctxObject.cluster);
-  if (!cluster) throw new ConfigError(`the context ${ctxObject.name} of the kubeconfig ${where} names the cluster ${ctxObject.cluster}, which is not in it; fix the kubeconfig or log in again with \`oc login\``);
-  if (!kubeConfig.getUser(ctxObject.user)) throw new ConfigError(`the context ${ctxObject.name} of the kubeconfig ${where} names the user ${ctxObject.user}, which is not in it; fix the kubeconfig or log in again with \`oc login\``);
+  if (!cluster)
+    throw new ConfigError(
+      `the context ${ctxObject.name} of the kubeconfig ${where} names the cluster ${ctxObject.cluster}, which is not in it; fix the kubeconfig or log in again with \`oc login\``,
+    );
+  if (!kubeConfig.getUser(ctxObject.user))
+    throw new ConfigError(
+      `the context ${ctxObject.name} of the kubeconfig ${where} names the user ${ctxObject.user}, which is not in it; fix the kubeconfig or log in again with \`oc login\``,
+    );
   if (cluster.skipTLSVerify) {
     throw new ConfigError(
       `the cluster ${cluster.name} in the kubeconfig ${where} sets insecure-skip-tls-verify; cap-token-refresh writes credentials only over a verified connection: ` +
@@ -122,9 +140,12 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
     );
   }
   if (cluster.proxyUrl && !/^https?:\/\//.test(cluster.proxyUrl)) {
-    throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has proxy-url ${cluster.proxyUrl.replace(/\/\/[^@/]*@/, '//')}; only http:// and https:// proxies are supported`);
+    throw new ConfigError(
+      `the cluster ${cluster.name} in the kubeconfig ${where} has proxy-url ${cluster.proxyUrl.replace(/\/\/[^@/]*@/, '//')}; only http:// and https:// proxies are supported`,
+    );
   }
-  if (!/^https:\/\//.test(cluster.server)) throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has server ${cluster.server}; only https:// API servers are used`);
+  if (!/^https:\/\//.test(cluster.server))
+    throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has server ${cluster.server}; only https:// API servers are used`);
   const user = kubeConfig.getUser(ctxObject.user) as User;
   const named: [string, string | undefined][] = [
     [`certificate-authority of the cluster ${cluster.name}`, cluster.caFile],
@@ -133,7 +154,8 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
     [`tokenFile of the user ${user.name}`, (user.authProvider?.config as { tokenFile?: string } | undefined)?.tokenFile],
   ];
   for (const [what, file] of named) {
-    if (file && !existsSync(file)) throw new ConfigError(`the ${what} in the kubeconfig ${where} is ${file}, which does not exist; fix the path or log in again with \`oc login\``);
+    if (file && !existsSync(file))
+      throw new ConfigError(`the ${what} in the kubeconfig ${where} is ${file}, which does not exist; fix the path or log in again with \`oc login\``);
   }
   return { kubeConfig, source: where, server: cluster.server, context: ctxObject.name };
 }

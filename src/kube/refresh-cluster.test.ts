@@ -42,13 +42,19 @@ function fakeApi(secrets: V1Secret[], opts: { delayMs?: number; createEvent?: ()
   return { api, state, store };
 }
 
-const secret = (i: number): V1Secret => ({ metadata: { namespace: `ns-${i}`, name: 'creds', uid: `uid-${i}`, resourceVersion: '1', annotations: { 'cap-token-refresh/role': 'r' } }, data: {} });
+const secret = (i: number): V1Secret => ({
+  metadata: { namespace: `ns-${i}`, name: 'creds', uid: `uid-${i}`, resourceVersion: '1', annotations: { 'cap-token-refresh/role': 'r' } },
+  data: {},
+});
 const deps = (log: Logger) => ({ fetchCredentials: async () => creds, now: () => NOW, logger: log });
 const run = { source: 'test', instance: 'pod-1', redact: (t: string) => t };
 
 describe('refreshClusterTargets', () => {
   it('reads, writes and records Events with bounded parallelism', async () => {
-    const { api, state } = fakeApi(Array.from({ length: 100 }, (_, i) => secret(i)), { delayMs: 3 });
+    const { api, state } = fakeApi(
+      Array.from({ length: 100 }, (_, i) => secret(i)),
+      { delayMs: 3 },
+    );
     const refs = Array.from({ length: 100 }, (_, i) => ({ namespace: `ns-${i}`, name: 'creds' }));
     const report = await refreshClusterTargets(api, refs, settings, deps(logger()), { ...run, concurrency: 8 });
     expect(report.targets.every((t) => t.result === 'refreshed')).toBe(true);

@@ -84,17 +84,26 @@ async function recordEvent(
   const key = targetKey(entry);
   const written = store.written.get(key);
   let spec: SecretEventSpec;
-  if (entry.result === 'refreshed' && written) spec = { kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey };
+  if (entry.result === 'refreshed' && written)
+    spec = { kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey };
   else if (entry.result === 'failed') spec = { kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') };
   else return;
   const uid = written?.uid ?? target.secret?.metadata?.uid;
   const resourceVersion = written?.resourceVersion ?? target.secret?.metadata?.resourceVersion;
-  const event = buildSecretEvent({ namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) }, spec, deps.now(), run.instance);
+  const event = buildSecretEvent(
+    { namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
+    spec,
+    deps.now(),
+    run.instance,
+  );
   try {
     await limit(() => api.createEvent(entry.namespace, event));
   } catch (err) {
     const failure = await toKubeRequestError(err);
     const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
-    deps.logger.warn(`could not record the ${spec.kind === 'refreshed' ? 'CredentialsRefreshed' : 'CredentialsRefreshFailed'} Event on the Secret (${failure.message})${cure}`, { target: key });
+    deps.logger.warn(
+      `could not record the ${spec.kind === 'refreshed' ? 'CredentialsRefreshed' : 'CredentialsRefreshFailed'} Event on the Secret (${failure.message})${cure}`,
+      { target: key },
+    );
   }
 }

@@ -6,7 +6,7 @@ export const REASON_FAILED = 'CredentialsRefreshFailed';
 const MAX_MESSAGE = 1024;
 
 export type SecretEventSpec =
-  | { kind: 'refreshed'; role: string; expiration: string; /** Already masked: at most the last four characters. */ accessKey: string }
+  | { kind: 'refreshed'; role: string; expiration: string /** Already masked: at most the last four characters. */; accessKey: string }
   | { kind: 'failed'; role: string | null; error: string };
 
 export interface EventSubject {

@@ -12,7 +12,13 @@ const request = (name: string, kind: string, secretRef: unknown, annotations: Re
 describe('parseTargetFlags', () => {
   it.each([
     [['openshift-machine-api/aws-cloud-credentials'], [{ namespace: 'openshift-machine-api', name: 'aws-cloud-credentials' }]],
-    [['a/b.c', 'a/b.c', 'x/y'], [{ namespace: 'a', name: 'b.c' }, { namespace: 'x', name: 'y' }]],
+    [
+      ['a/b.c', 'a/b.c', 'x/y'],
+      [
+        { namespace: 'a', name: 'b.c' },
+        { namespace: 'x', name: 'y' },
+      ],
+    ],
   ])('%j', (flags, refs) => {
     expect(parseTargetFlags(flags)).toEqual(refs);
   });
@@ -56,7 +62,8 @@ describe('secretRefsFromCredentialsRequests', () => {
       {
         namespace: '${NAMESPACE}',
         name: 'aws-efs-cloud-credentials',
-        problem: 'the CredentialsRequest efs names the Secret "${NAMESPACE}/aws-efs-cloud-credentials" in spec.secretRef, which is not a valid namespace/name; fix the CredentialsRequest or name the Secret with --target NAMESPACE/NAME',
+        problem:
+          'the CredentialsRequest efs names the Secret "${NAMESPACE}/aws-efs-cloud-credentials" in spec.secretRef, which is not a valid namespace/name; fix the CredentialsRequest or name the Secret with --target NAMESPACE/NAME',
       },
     ]);
   });

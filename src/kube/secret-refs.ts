@@ -34,7 +34,9 @@ export function parseTargetFlags(values: readonly string[]): SecretRef[] {
     const parts = value.split('/');
     const [namespace = '', name = ''] = parts;
     if (parts.length !== 2 || !isNamespaceName(namespace) || !isSecretName(name)) {
-      problems.push(`--target ${JSON.stringify(value)} is not NAMESPACE/NAME (for example openshift-machine-api/aws-cloud-credentials; lowercase letters, digits, '-' and, in the name, '.')`);
+      problems.push(
+        `--target ${JSON.stringify(value)} is not NAMESPACE/NAME (for example openshift-machine-api/aws-cloud-credentials; lowercase letters, digits, '-' and, in the name, '.')`,
+      );
       continue;
     }
     refs.set(`${namespace}/${name}`, { namespace, name });
@@ -78,7 +80,11 @@ export function secretRefsFromCredentialsRequests(items: readonly unknown[]): { 
     refs.set(key, {
       namespace,
       name,
-      ...(valid ? {} : { problem: `the CredentialsRequest ${requestName} names the Secret ${JSON.stringify(key)} in spec.secretRef, which is not a valid namespace/name; fix the CredentialsRequest or name the Secret with --target NAMESPACE/NAME` }),
+      ...(valid
+        ? {}
+        : {
+            problem: `the CredentialsRequest ${requestName} names the Secret ${JSON.stringify(key)} in spec.secretRef, which is not a valid namespace/name; fix the CredentialsRequest or name the Secret with --target NAMESPACE/NAME`,
+          }),
     });
   }
   const sorted = [...refs.values()].sort((a, b) => (a.namespace === b.namespace ? cmp(a.name, b.name) : cmp(a.namespace, b.namespace)));

@@ -2,7 +2,12 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { applyCredentialsToSecret, readSecretState } from './secret-update.js';
 
-const creds = { accessKeyId: 'ASIAEXAMPLE000000001', secretAccessKey: 'secret/key+1', sessionToken: 'token==', expiration: new Date('2030-01-01T01:00:00.000Z') };
+const creds = {
+  accessKeyId: 'ASIAEXAMPLE000000001',
+  secretAccessKey: 'secret/key+1',
+  sessionToken: 'token==',
+  expiration: new Date('2030-01-01T01:00:00.000Z'),
+};
 const refreshedAt = new Date('2030-01-01T00:00:00.500Z');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -29,7 +34,9 @@ describe('applyCredentialsToSecret', () => {
     expect(next.data).toEqual({
       aws_access_key_id: b64(creds.accessKeyId),
       aws_secret_access_key: b64(creds.secretAccessKey),
-      credentials: b64(`[default]\naws_access_key_id = ${creds.accessKeyId}\naws_secret_access_key = ${creds.secretAccessKey}\naws_session_token = ${creds.sessionToken}\n`),
+      credentials: b64(
+        `[default]\naws_access_key_id = ${creds.accessKeyId}\naws_secret_access_key = ${creds.secretAccessKey}\naws_session_token = ${creds.sessionToken}\n`,
+      ),
       unrelated: b64('keep'),
     });
     expect(next.stringData).toEqual({ extra: 'stays' });
@@ -64,7 +71,16 @@ describe('readSecretState', () => {
     [{}, {}],
     [{ 'cap-token-refresh/role': ' r ' }, { role: 'r' }],
     [{ 'cap-token-refresh/role': '' }, { role: '' }],
-    [{ 'cap-token-refresh/role': 'r', 'cap-token-refresh/agency': 'A', 'cap-token-refresh/mission': '', 'cap-token-refresh/refreshed-at': 't0', 'cap-token-refresh/expiration': 't1' }, { role: 'r', agency: 'A', refreshedAt: 't0', expiration: 't1' }],
+    [
+      {
+        'cap-token-refresh/role': 'r',
+        'cap-token-refresh/agency': 'A',
+        'cap-token-refresh/mission': '',
+        'cap-token-refresh/refreshed-at': 't0',
+        'cap-token-refresh/expiration': 't1',
+      },
+      { role: 'r', agency: 'A', refreshedAt: 't0', expiration: 't1' },
+    ],
   ])('%j', (annotations, state) => {
     expect(readSecretState({ metadata: { annotations } })).toEqual(state);
   });

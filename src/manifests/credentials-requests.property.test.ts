@@ -40,15 +40,57 @@ function expectValid(result: ParsedCredentialsRequests): void {
 /** Pieces YAML parsers trip over: indicators, anchors, aliases, tags, tabs, documents, flow. */
 const yamlToken = fc.oneof(
   fc.constantFrom(
-    'apiVersion: cloudcredential.openshift.io/v1', 'kind: CredentialsRequest', 'metadata:', '  name: x', 'spec:',
-    '  secretRef:', '    name: s', '    namespace: ns', '  providerSpec:', '    kind: AWSProviderSpec',
-    '    statementEntries:', '    - effect: Allow', '      action:', '      - ec2:*', '      resource: "*"',
-    '---', '...', '- ', '? ', ': ', '&a ', '*a', '!!binary ', '!!str', '!local', '|', '>-', '{', '}', '[', ']', ',',
-    '"', "'", '#', '\t', '%YAML 1.2', '%TAG ! tag:x,2000:', '<<: *a', '~', 'null', '0x1F', '.inf', '\ufeff', '\r',
+    'apiVersion: cloudcredential.openshift.io/v1',
+    'kind: CredentialsRequest',
+    'metadata:',
+    '  name: x',
+    'spec:',
+    '  secretRef:',
+    '    name: s',
+    '    namespace: ns',
+    '  providerSpec:',
+    '    kind: AWSProviderSpec',
+    '    statementEntries:',
+    '    - effect: Allow',
+    '      action:',
+    '      - ec2:*',
+    '      resource: "*"',
+    '---',
+    '...',
+    '- ',
+    '? ',
+    ': ',
+    '&a ',
+    '*a',
+    '!!binary ',
+    '!!str',
+    '!local',
+    '|',
+    '>-',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    '"',
+    "'",
+    '#',
+    '\t',
+    '%YAML 1.2',
+    '%TAG ! tag:x,2000:',
+    '<<: *a',
+    '~',
+    'null',
+    '0x1F',
+    '.inf',
+    '\ufeff',
+    '\r',
   ),
   fc.string({ maxLength: 6 }),
 );
-const yamlishLine = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.array(yamlToken, { maxLength: 4 })).map(([indent, parts]) => ' '.repeat(indent) + parts.join(''));
+const yamlishLine = fc
+  .tuple(fc.integer({ min: 0, max: 6 }), fc.array(yamlToken, { maxLength: 4 }))
+  .map(([indent, parts]) => ' '.repeat(indent) + parts.join(''));
 const yamlishText = fc.array(yamlishLine, { maxLength: 30 }).map((lines) => lines.join('\n'));
 
 type Mutation =
@@ -141,7 +183,16 @@ describe('parseCredentialsRequests (property)', () => {
   });
 
   it('ends alias bombs, deep nesting and huge scalars in a result or a ManifestsError, quickly', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     const inputs = [
       `apiVersion: v1\nkind: CredentialsRequest\n${bomb}\n`,
       `${'['.repeat(5000)}${']'.repeat(5000)}`,

@@ -130,7 +130,9 @@ function parseYamlDocuments(source: string, text: string): unknown[] {
         return doc.toJS();
       } catch (error) {
         // An alias to no anchor, or one that expands too far (yaml's guard against alias bombs).
-        throw new ManifestsError('invalid-yaml', `${source} is not valid YAML:`, [`${source}: document ${index + 1}: ${(error as Error).message.split('\n')[0]}`]);
+        throw new ManifestsError('invalid-yaml', `${source} is not valid YAML:`, [
+          `${source}: document ${index + 1}: ${(error as Error).message.split('\n')[0]}`,
+        ]);
       }
     })
     .filter((value) => value !== null && value !== undefined);

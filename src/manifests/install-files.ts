@@ -90,7 +90,10 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
     );
   }
   const requests = [...selected.kept].sort((a, b) => secretKey(a.secretRef).localeCompare(secretKey(b.secretRef)));
-  const { roles, unusedRoleMapEntries } = assignRoles(requests.map((r) => r.secretRef), input.roleSource);
+  const { roles, unusedRoleMapEntries } = assignRoles(
+    requests.map((r) => r.secretRef),
+    input.roleSource,
+  );
   const components = componentNames(requests.map((r) => r.secretRef));
   const secrets = requests.map((request): ManagedSecret => {
     const key = secretKey(request.secretRef);

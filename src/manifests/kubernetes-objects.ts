@@ -1,12 +1,4 @@
-import {
-  ANNOTATION_ROLE,
-  CERTS_MOUNT_DIR,
-  CERTS_SECRET_KEYS,
-  LABEL_MANAGED,
-  SECRET_CREDENTIAL_KEYS,
-  TOOL_NAME,
-  TOOL_NAMESPACE,
-} from '../core/names.js';
+import { ANNOTATION_ROLE, CERTS_MOUNT_DIR, CERTS_SECRET_KEYS, LABEL_MANAGED, SECRET_CREDENTIAL_KEYS, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
 import type { KubernetesObject } from './render.js';
 import type { SecretRef } from './role-names.js';
 

@@ -26,12 +26,44 @@ describe('checkRbacCoverage', () => {
   it.each([
     ['a Secret not granted', (o: any[]) => [...o, secret('ns-a', 'three')], 'namespace ns-a: Secrets granted [one, two] but managed [one, three, two]'],
     ['a namespace without Role', (o: any[]) => [...o, secret('ns-b', 'x')], 'namespace ns-b: Secrets granted [] but managed [x]'],
-    ['an extra verb', (o: any[]) => { o[2].rules[0].verbs.push('delete'); return o; }, 'Role ns-a/cap-token-refresh: verbs [delete] on secrets are more than needed'],
-    ['secrets by every name', (o: any[]) => { delete o[2].rules[0].resourceNames; return o; }, ['Role ns-a/cap-token-refresh: secrets without resourceNames reaches every Secret in ns-a', 'namespace ns-a: Secrets granted [] but managed [one, two]']],
-    ['another resource', (o: any[]) => { o[2].rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }); return o; }, 'Role ns-a/cap-token-refresh: resources [configmaps] are not the job\'s to touch'],
+    [
+      'an extra verb',
+      (o: any[]) => {
+        o[2].rules[0].verbs.push('delete');
+        return o;
+      },
+      'Role ns-a/cap-token-refresh: verbs [delete] on secrets are more than needed',
+    ],
+    [
+      'secrets by every name',
+      (o: any[]) => {
+        delete o[2].rules[0].resourceNames;
+        return o;
+      },
+      ['Role ns-a/cap-token-refresh: secrets without resourceNames reaches every Secret in ns-a', 'namespace ns-a: Secrets granted [] but managed [one, two]'],
+    ],
+    [
+      'another resource',
+      (o: any[]) => {
+        o[2].rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] });
+        return o;
+      },
+      "Role ns-a/cap-token-refresh: resources [configmaps] are not the job's to touch",
+    ],
     ['a ClusterRole', (o: any[]) => [...o, { kind: 'ClusterRole', metadata: { name: 'x' }, rules: [] }], 'ClusterRole x: no cluster-wide RBAC is allowed'],
-    ['an unbound Role', (o: any[]) => o.filter((x) => !(x.kind === 'RoleBinding' && x.metadata.namespace === 'ns-a')), 'Role ns-a/cap-token-refresh is bound by no RoleBinding'],
-    ['another subject', (o: any[]) => { o[3].subjects.push({ kind: 'Group', name: 'system:authenticated' }); return o; }, 'RoleBinding ns-a/cap-token-refresh: must bind only ServiceAccount cap-token-refresh/cap-token-refresh'],
+    [
+      'an unbound Role',
+      (o: any[]) => o.filter((x) => !(x.kind === 'RoleBinding' && x.metadata.namespace === 'ns-a')),
+      'Role ns-a/cap-token-refresh is bound by no RoleBinding',
+    ],
+    [
+      'another subject',
+      (o: any[]) => {
+        o[3].subjects.push({ kind: 'Group', name: 'system:authenticated' });
+        return o;
+      },
+      'RoleBinding ns-a/cap-token-refresh: must bind only ServiceAccount cap-token-refresh/cap-token-refresh',
+    ],
   ])('finds %s', (_, change, problem) => {
     expect(checkRbacCoverage(change(good()))).toEqual([problem].flat());
   });

@@ -84,7 +84,8 @@ function bindingProblems(all: readonly AnyObject[], roles: readonly AnyObject[])
     if (binding.roleRef?.kind !== 'Role' || !roleKeys.has(key)) problems.push(`${where}: refers to no Role of these manifests`);
     bound.add(key);
     const subjects = binding.subjects ?? [];
-    const onlyTheJob = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.name === TOOL_NAME && subjects[0]?.namespace === TOOL_NAMESPACE;
+    const onlyTheJob =
+      subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.name === TOOL_NAME && subjects[0]?.namespace === TOOL_NAMESPACE;
     if (!onlyTheJob) problems.push(`${where}: must bind only ServiceAccount ${TOOL_NAMESPACE}/${TOOL_NAME}`);
   }
   for (const key of roleKeys) if (!bound.has(key)) problems.push(`Role ${key} is bound by no RoleBinding`);

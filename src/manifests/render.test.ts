@@ -11,7 +11,19 @@ describe('renderKubernetesYaml', () => {
       apiVersion: 'v1',
     });
     expect(text).toBe(
-      ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: cm', 'data:', '  "yes": "on"', '  mode: "0440"', '  flag: "true"', '  empty: ""', `  long: ${long}`, ''].join('\n'),
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: cm',
+        'data:',
+        '  "yes": "on"',
+        '  mode: "0440"',
+        '  flag: "true"',
+        '  empty: ""',
+        `  long: ${long}`,
+        '',
+      ].join('\n'),
     );
   });
 

@@ -24,9 +24,7 @@ export function secretKey(ref: SecretRef): string {
 }
 
 /** Where roles come from: a role map (every Secret must be in it) or a template. */
-export type RoleSource =
-  | { kind: 'map'; source: string; roles: ReadonlyMap<string, string> }
-  | { kind: 'template'; template: string; clusterName: string };
+export type RoleSource = { kind: 'map'; source: string; roles: ReadonlyMap<string, string> } | { kind: 'template'; template: string; clusterName: string };
 
 export interface AssignedRoles {
   /** Role per `namespace/name`. */
@@ -53,7 +51,10 @@ export function renderRoleName(template: string, clusterName: string, ref: Secre
   const fullName = template.replace(/\{([^}]*)\}/g, (_, field: string) => values[field as keyof typeof values] ?? `{${field}}`);
   const problem = roleNameProblem(fullName, { allowLong: true });
   if (problem) {
-    throw new ManifestsError('invalid-role-name', `The role template ${JSON.stringify(template)} gives ${JSON.stringify(fullName)} for ${secretKey(ref)}: ${problem}`);
+    throw new ManifestsError(
+      'invalid-role-name',
+      `The role template ${JSON.stringify(template)} gives ${JSON.stringify(fullName)} for ${secretKey(ref)}: ${problem}`,
+    );
   }
   return shortenRoleName(fullName);
 }
@@ -72,7 +73,8 @@ export function validateRoleTemplate(template: string): void {
 function roleNameProblem(name: string, { allowLong }: { allowLong: boolean }): string | undefined {
   if (name.length === 0) return 'a role name cannot be empty';
   if (!IAM_ROLE_NAME_CHARACTERS.test(name)) return 'IAM role names may hold only letters, digits and + = , . @ _ -';
-  if (!allowLong && name.length > IAM_ROLE_NAME_MAX_LENGTH) return `IAM role names are at most ${IAM_ROLE_NAME_MAX_LENGTH} characters (this one has ${name.length})`;
+  if (!allowLong && name.length > IAM_ROLE_NAME_MAX_LENGTH)
+    return `IAM role names are at most ${IAM_ROLE_NAME_MAX_LENGTH} characters (this one has ${name.length})`;
   return undefined;
 }
 
@@ -122,7 +124,11 @@ export function assignRoles(secrets: readonly SecretRef[], roleSource: RoleSourc
     else roles.set(key, role);
   }
   if (roleSource.kind === 'map' && missing.length > 0) {
-    throw new ManifestsError('invalid-role-map', `${roleSource.source} has no role for:`, missing.map((key) => `${key}: add "${key}: <role>"`));
+    throw new ManifestsError(
+      'invalid-role-map',
+      `${roleSource.source} has no role for:`,
+      missing.map((key) => `${key}: add "${key}: <role>"`),
+    );
   }
   assertDistinctRoles(roles);
   const unusedRoleMapEntries = roleSource.kind === 'map' ? [...roleSource.roles.keys()].filter((key) => !roles.has(key)) : [];
@@ -132,9 +138,7 @@ export function assignRoles(secrets: readonly SecretRef[], roleSource: RoleSourc
 function assertDistinctRoles(roles: ReadonlyMap<string, string>): void {
   const secretsByRole = new Map<string, string[]>();
   for (const [secret, role] of roles) secretsByRole.set(role, [...(secretsByRole.get(role) ?? []), secret]);
-  const problems = [...secretsByRole]
-    .filter(([, secrets]) => secrets.length > 1)
-    .map(([role, secrets]) => `role ${role} is given to ${secrets.join(' and ')}`);
+  const problems = [...secretsByRole].filter(([, secrets]) => secrets.length > 1).map(([role, secrets]) => `role ${role} is given to ${secrets.join(' and ')}`);
   if (problems.length > 0) {
     throw new ManifestsError(
       'role-collision',

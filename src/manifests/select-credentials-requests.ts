@@ -30,10 +30,7 @@ export interface SelectedRequests {
  * and with every named feature gate on (a gate written `-Name` must be off).
  * Throws when two kept requests name the same Secret.
  */
-export function selectCredentialsRequests(
-  requests: readonly AwsCredentialsRequest[],
-  features: ClusterFeatures,
-): SelectedRequests {
+export function selectCredentialsRequests(requests: readonly AwsCredentialsRequest[], features: ClusterFeatures): SelectedRequests {
   const kept: AwsCredentialsRequest[] = [];
   const skipped: SkippedRequest[] = [];
   for (const request of requests) {
@@ -90,10 +87,6 @@ function assertOneRequestPerSecret(kept: readonly AwsCredentialsRequest[]): void
     .filter(([, requests]) => requests.length > 1)
     .map(([secret, requests]) => `${secret} is named by ${requests.map((r) => `${r.name} (${r.source})`).join(' and ')}`);
   if (problems.length > 0) {
-    throw new ManifestsError(
-      'duplicate-secret',
-      'Two CredentialsRequests name the same Secret; give only one version of each request:',
-      problems,
-    );
+    throw new ManifestsError('duplicate-secret', 'Two CredentialsRequests name the same Secret; give only one version of each request:', problems);
   }
 }

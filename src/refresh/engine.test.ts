@@ -5,7 +5,12 @@ import type { CapQuery } from '../cap/url.js';
 import { runRefresh, type RefreshTarget, type TargetStore } from './engine.js';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
-const creds = (role: string): CapCredentials => ({ accessKeyId: `ASIA${role}`, secretAccessKey: 's', sessionToken: 't', expiration: new Date('2026-11-28T13:00:00Z') });
+const creds = (role: string): CapCredentials => ({
+  accessKeyId: `ASIA${role}`,
+  secretAccessKey: 's',
+  sessionToken: 't',
+  expiration: new Date('2026-11-28T13:00:00Z'),
+});
 const target = (name: string, role: string, extra: Partial<RefreshTarget> = {}): RefreshTarget => ({ namespace: 'ns', name, role, ...extra });
 
 function recorder(opts: { boundsOwnWrites?: boolean } = {}) {
@@ -36,7 +41,11 @@ describe('runRefresh', () => {
     const report = await runRefresh([target('a', 'r1'), target('b', 'r2'), target('c', 'r1')], r.store, settings, r.deps);
     expect(r.events.filter((e) => e.startsWith('fetch')).sort()).toEqual(['fetch r1', 'fetch r2']);
     expect(r.writes).toContainEqual({ names: ['a', 'c'], key: 'ASIAr1' });
-    expect(report.targets.map((t) => [t.name, t.result])).toEqual([['a', 'refreshed'], ['b', 'refreshed'], ['c', 'refreshed']]);
+    expect(report.targets.map((t) => [t.name, t.result])).toEqual([
+      ['a', 'refreshed'],
+      ['b', 'refreshed'],
+      ['c', 'refreshed'],
+    ]);
   });
 
   it('starts a role’s CAP request while later targets are still being read, and still writes them with it', async () => {

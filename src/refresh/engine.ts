@@ -130,7 +130,10 @@ export async function runRefresh<T extends RefreshTarget>(
     const agency = t.agency ?? settings.agency;
     const mission = t.mission ?? settings.mission;
     if (!agency || !mission) {
-      const missing = [!agency && 'agency (AGENCY, --agency or annotation cap-token-refresh/agency)', !mission && 'mission (MISSION, --mission or annotation cap-token-refresh/mission)'].filter(Boolean);
+      const missing = [
+        !agency && 'agency (AGENCY, --agency or annotation cap-token-refresh/agency)',
+        !mission && 'mission (MISSION, --mission or annotation cap-token-refresh/mission)',
+      ].filter(Boolean);
       return settle(t, index, { ...base, result: 'failed', error: `no ${missing.join(' and no ')} for this target` });
     }
     const query = { agency, mission, role: t.role! };

@@ -52,7 +52,8 @@ export interface CapSimulator {
   stop(): Promise<void>;
 }
 
-const HTML_400 = '<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const HTML_400 =
+  '<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 function randomId(prefix: string, length: number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -107,7 +108,7 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
         mission: url.searchParams.get('mission'),
         role: url.searchParams.get('role'),
         path: url.pathname,
-        clientSubject: peer && peer.subject ? String(peer.subject.CN) : null,
+        clientSubject: peer?.subject ? String(peer.subject.CN) : null,
       };
       sim.onRequest?.(call);
       if (nginxStyle && !socket.authorized) {

@@ -30,7 +30,10 @@ function baseCertificate(publicKey: forge.pki.PublicKey, commonName: string, not
   cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'cap-token-refresh throwaway PKI' }]);
+  cert.setSubject([
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'cap-token-refresh throwaway PKI' },
+  ]);
   return cert;
 }
 
@@ -60,10 +63,7 @@ export function issueCertificate(ca: KeyPairPem, opts: IssueOptions, now = new D
     opts.notAfter ?? new Date(now.getTime() + 180 * 86_400_000),
   );
   cert.setIssuer(caCert.subject.attributes);
-  const altNames = [
-    ...(opts.altNames?.dns ?? []).map((value) => ({ type: 2, value })),
-    ...(opts.altNames?.ip ?? []).map((ip) => ({ type: 7, ip })),
-  ];
+  const altNames = [...(opts.altNames?.dns ?? []).map((value) => ({ type: 2, value })), ...(opts.altNames?.ip ?? []).map((ip) => ({ type: 7, ip }))];
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -81,12 +81,9 @@ export function encryptKeyPem(keyPem: string, passphrase: string): string {
 
 /** A PKCS#12 bundle holding the certificate and key, protected by `passphrase`. */
 export function createPkcs12(pair: KeyPairPem, passphrase: string): Buffer {
-  const asn1 = forge.pkcs12.toPkcs12Asn1(
-    forge.pki.privateKeyFromPem(pair.keyPem),
-    [forge.pki.certificateFromPem(pair.certPem)],
-    passphrase,
-    { algorithm: '3des' },
-  );
+  const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(pair.keyPem), [forge.pki.certificateFromPem(pair.certPem)], passphrase, {
+    algorithm: '3des',
+  });
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }
 

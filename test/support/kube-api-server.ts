@@ -15,12 +15,20 @@ import { handleResource, type Reply } from './kube-api-server/handlers.js';
 import { asObject, normalise, validate, type KubeObject } from './kube-api-server/objects.js';
 import { isWrite, parseRequest, type RequestInfo } from './kube-api-server/request-info.js';
 import {
-  coreVersions, CORE_EVENTS, CREDENTIALS_REQUESTS, EVENTS_V1, groupDocument, groupList, openApiDocument,
-  openApiRoot, resourceList, SECRETS, versionInfo, type ResourceType,
+  coreVersions,
+  CORE_EVENTS,
+  CREDENTIALS_REQUESTS,
+  EVENTS_V1,
+  groupDocument,
+  groupList,
+  openApiDocument,
+  openApiRoot,
+  resourceList,
+  SECRETS,
+  versionInfo,
+  type ResourceType,
 } from './kube-api-server/resources.js';
-import {
-  badRequest, forbidden, injected, methodNotAllowed, pageNotFound, StatusError, unauthorized,
-} from './kube-api-server/status.js';
+import { badRequest, forbidden, injected, methodNotAllowed, pageNotFound, StatusError, unauthorized } from './kube-api-server/status.js';
 import { ObjectStore } from './kube-api-server/store.js';
 import { servingCertificate } from './kube-api-server/tls.js';
 import { wantsTable } from './kube-api-server/table.js';
@@ -106,10 +114,12 @@ interface PendingFault extends FaultSpec {
 
 function denies(rule: DenyRule, info: RequestInfo): boolean {
   const verbs = rule.verb === undefined ? undefined : [rule.verb].flat();
-  return (rule.namespace === undefined || rule.namespace === info.namespace)
-    && (rule.name === undefined || rule.name === info.name)
-    && (rule.resource === undefined || rule.resource === info.resource)
-    && (verbs === undefined || verbs.includes(info.verb));
+  return (
+    (rule.namespace === undefined || rule.namespace === info.namespace) &&
+    (rule.name === undefined || rule.name === info.name) &&
+    (rule.resource === undefined || rule.resource === info.resource) &&
+    (verbs === undefined || verbs.includes(info.verb))
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -135,14 +145,23 @@ function discovery(path: string, serverAddress: string): Reply {
   const apisGroup = /^\/apis\/([^/]+)$/.exec(trimmed);
   const groupVersion = /^\/(?:api|apis)\/(.+)$/.exec(trimmed)?.[1];
   const document =
-    trimmed === '/version' ? versionInfo()
-      : trimmed === '/api' ? coreVersions(serverAddress)
-        : trimmed === '/apis' ? groupList()
-          : trimmed === '/openapi/v3' ? openApiRoot()
-            : trimmed.startsWith('/openapi/v3/') ? openApiDocument(trimmed.slice('/openapi/v3/'.length))
-              : ['/healthz', '/readyz', '/livez'].includes(trimmed) ? { status: 'ok' }
-                : apisGroup?.[1] ? groupDocument(apisGroup[1])
-                  : groupVersion ? resourceList(groupVersion) : undefined;
+    trimmed === '/version'
+      ? versionInfo()
+      : trimmed === '/api'
+        ? coreVersions(serverAddress)
+        : trimmed === '/apis'
+          ? groupList()
+          : trimmed === '/openapi/v3'
+            ? openApiRoot()
+            : trimmed.startsWith('/openapi/v3/')
+              ? openApiDocument(trimmed.slice('/openapi/v3/'.length))
+              : ['/healthz', '/readyz', '/livez'].includes(trimmed)
+                ? { status: 'ok' }
+                : apisGroup?.[1]
+                  ? groupDocument(apisGroup[1])
+                  : groupVersion
+                    ? resourceList(groupVersion)
+                    : undefined;
   if (!document) throw pageNotFound();
   return { code: 200, body: document };
 }
@@ -158,8 +177,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   let hooks: BeforeWriteHook[] = [];
   let address = '';
 
-  const namespaces = (): string[] =>
-    [...new Set(['default', 'kube-system', ...(options.namespaces ?? []), ...store.namespaces()])];
+  const namespaces = (): string[] => [...new Set(['default', 'kube-system', ...(options.namespaces ?? []), ...store.namespaces()])];
 
   function takeFault(info: RequestInfo): PendingFault | undefined {
     const fault = faults.find((f) => f.remaining > 0 && (f.match ? f.match(info) : info.isResourceRequest));
@@ -182,17 +200,28 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (fault) throw injected(fault.status, { ...info, type, user }, fault.message);
     if (isWrite(info)) for (const hook of [...hooks]) await hook(info);
     return handleResource({
-      info: { ...info, type }, store, body, namespaces,
-      contentType: req.headers['content-type'] ?? '', wantsTable: wantsTable(req.headers.accept),
+      info: { ...info, type },
+      store,
+      body,
+      namespaces,
+      contentType: req.headers['content-type'] ?? '',
+      wantsTable: wantsTable(req.headers.accept),
     });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
     const record: RequestRecord = {
-      method: info.method, path: info.path, query: info.query.toString(), verb: info.verb, group: info.group,
-      resource: info.resource, namespace: info.namespace, name: info.name,
-      contentType: req.headers['content-type'], status: 0,
+      method: info.method,
+      path: info.path,
+      query: info.query.toString(),
+      verb: info.verb,
+      group: info.group,
+      resource: info.resource,
+      namespace: info.namespace,
+      name: info.name,
+      contentType: req.headers['content-type'],
+      status: 0,
     };
     requests.push(record);
     let reply: Reply;
@@ -235,11 +264,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   return {
-    url, caPem: certPem, token, user,
-    stop: () => new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    }),
+    url,
+    caPem: certPem,
+    token,
+    user,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
     writeKubeconfig: async (dir, fileName = 'kubeconfig') => {
       const path = join(dir, fileName);
       await writeFile(path, kubeconfigYaml(url, certPem, token), { mode: 0o600 });

@@ -5,8 +5,16 @@ import { asObject, clone, isRecord, mergePatch, normalise, validate, type KubeOb
 import type { RequestInfo } from './request-info.js';
 import { groupVersionOf, NAMESPACES, type ResourceType } from './resources.js';
 import {
-  alreadyExists, badRequest, conflict, fieldInvalid, invalid, methodNotAllowed, notFound, success,
-  unsupportedMediaType, type Status,
+  alreadyExists,
+  badRequest,
+  conflict,
+  fieldInvalid,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  success,
+  unsupportedMediaType,
+  type Status,
 } from './status.js';
 import type { ObjectStore } from './store.js';
 import { matchesSelectors } from './selectors.js';
@@ -34,13 +42,20 @@ export function handleResource(req: ResourceRequest): Reply {
   if (info.subresource) throw methodNotAllowed();
   if (info.type === NAMESPACES) return handleNamespaces(req);
   switch (info.verb) {
-    case 'get': return respond(req, 200, getExisting(req));
-    case 'list': return respondList(req, req.store.list(info.type, info.namespace));
-    case 'create': return { code: 201, body: create(req) };
-    case 'update': return { code: 200, body: update(req) };
-    case 'patch': return { code: 200, body: patch(req) };
-    case 'delete': return { code: 200, body: remove(req) };
-    default: throw methodNotAllowed();
+    case 'get':
+      return respond(req, 200, getExisting(req));
+    case 'list':
+      return respondList(req, req.store.list(info.type, info.namespace));
+    case 'create':
+      return { code: 201, body: create(req) };
+    case 'update':
+      return { code: 200, body: update(req) };
+    case 'patch':
+      return { code: 200, body: patch(req) };
+    case 'delete':
+      return { code: 200, body: remove(req) };
+    default:
+      throw methodNotAllowed();
   }
 }
 
@@ -151,9 +166,11 @@ function namespaceUid(name: string): string {
 
 function namespaceObject(name: string): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Namespace',
+    apiVersion: 'v1',
+    kind: 'Namespace',
     metadata: { name, uid: namespaceUid(name), resourceVersion: '1', creationTimestamp: STARTED },
-    spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
   };
 }
 

@@ -57,7 +57,7 @@ function normaliseSecret(object: KubeObject): void {
   const data = object.data ?? {};
   const stringData = object.stringData ?? {};
   if (!isRecord(data) || !isRecord(stringData)) throw badRequest('Secret in version "v1" cannot be handled as a Secret: data and stringData must be maps');
-  for (const [key, value] of Object.entries(data)) {
+  for (const [_key, value] of Object.entries(data)) {
     const offset = typeof value === 'string' ? illegalBase64Offset(value) : 0;
     if (offset >= 0) {
       throw badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${offset}`);
@@ -77,9 +77,11 @@ export function normalise(type: ResourceType, object: KubeObject): KubeObject {
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_MESSAGE = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const DNS1123_MESSAGE =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-const CONFIG_KEY_MESSAGE = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+const CONFIG_KEY_MESSAGE =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 function nameCauses(name: string | undefined): StatusCause[] {
   if (!name) return [fieldRequired('metadata.name', 'name or generateName is required')];

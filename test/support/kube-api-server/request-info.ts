@@ -32,11 +32,16 @@ function verbOf(method: string, hasName: boolean, query: URLSearchParams): Verb 
     case 'HEAD':
       if (query.get('watch') === 'true' || query.get('watch') === '1') return 'watch';
       return hasName ? 'get' : 'list';
-    case 'POST': return 'create';
-    case 'PUT': return 'update';
-    case 'PATCH': return 'patch';
-    case 'DELETE': return hasName ? 'delete' : 'deletecollection';
-    default: return method.toLowerCase();
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
   }
 }
 
@@ -66,8 +71,12 @@ export function parseRequest(method: string, rawUrl: string): RequestInfo {
     ...base,
     verb: verbOf(method, name !== undefined, url.searchParams),
     isResourceRequest: true,
-    group, version, resource,
+    group,
+    version,
+    resource,
     type: resource ? findResourceType(group, version, resource) : undefined,
-    namespace, name, subresource,
+    namespace,
+    name,
+    subresource,
   };
 }

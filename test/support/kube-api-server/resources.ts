@@ -16,30 +16,60 @@ export interface ResourceType {
 const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update'] as const;
 
 export const SECRETS: ResourceType = {
-  group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret',
-  namespaced: true, verbs: ALL_VERBS, builtin: true,
+  group: '',
+  version: 'v1',
+  resource: 'secrets',
+  singular: 'secret',
+  kind: 'Secret',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  builtin: true,
 };
 export const CORE_EVENTS: ResourceType = {
-  group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event',
-  namespaced: true, verbs: ALL_VERBS, shortNames: ['ev'], builtin: true,
+  group: '',
+  version: 'v1',
+  resource: 'events',
+  singular: 'event',
+  kind: 'Event',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  shortNames: ['ev'],
+  builtin: true,
 };
 export const NAMESPACES: ResourceType = {
-  group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace',
-  namespaced: false, verbs: ['get', 'list'], shortNames: ['ns'], builtin: true,
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  singular: 'namespace',
+  kind: 'Namespace',
+  namespaced: false,
+  verbs: ['get', 'list'],
+  shortNames: ['ns'],
+  builtin: true,
 };
 export const EVENTS_V1: ResourceType = {
-  group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event',
-  namespaced: true, verbs: ALL_VERBS, shortNames: ['ev'], builtin: true,
+  group: 'events.k8s.io',
+  version: 'v1',
+  resource: 'events',
+  singular: 'event',
+  kind: 'Event',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  shortNames: ['ev'],
+  builtin: true,
 };
 export const CREDENTIALS_REQUESTS: ResourceType = {
-  group: 'cloudcredential.openshift.io', version: 'v1', resource: 'credentialsrequests',
-  singular: 'credentialsrequest', kind: 'CredentialsRequest', namespaced: true,
-  verbs: ['create', 'get', 'list'], builtin: false,
+  group: 'cloudcredential.openshift.io',
+  version: 'v1',
+  resource: 'credentialsrequests',
+  singular: 'credentialsrequest',
+  kind: 'CredentialsRequest',
+  namespaced: true,
+  verbs: ['create', 'get', 'list'],
+  builtin: false,
 };
 
-export const RESOURCE_TYPES: readonly ResourceType[] = [
-  SECRETS, CORE_EVENTS, NAMESPACES, EVENTS_V1, CREDENTIALS_REQUESTS,
-];
+export const RESOURCE_TYPES: readonly ResourceType[] = [SECRETS, CORE_EVENTS, NAMESPACES, EVENTS_V1, CREDENTIALS_REQUESTS];
 
 export function groupVersionOf(type: { group: string; version: string }): string {
   return type.group ? `${type.group}/${type.version}` : type.version;
@@ -67,14 +97,22 @@ const GROUPS = [...new Set(RESOURCE_TYPES.filter((t) => t.group).map((t) => grou
 
 export function versionInfo(): object {
   return {
-    major: '1', minor: '32', gitVersion: 'v1.32.0', gitCommit: 'test', gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64',
+    major: '1',
+    minor: '32',
+    gitVersion: 'v1.32.0',
+    gitCommit: 'test',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.23.4',
+    compiler: 'gc',
+    platform: 'linux/amd64',
   };
 }
 
 export function coreVersions(serverAddress: string): object {
   return {
-    kind: 'APIVersions', versions: ['v1'],
+    kind: 'APIVersions',
+    versions: ['v1'],
     serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
   };
 }
@@ -100,10 +138,16 @@ export function resourceList(groupVersion: string): object | undefined {
   const types = typesOf(groupVersion);
   if (types.length === 0) return undefined;
   return {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion,
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion,
     resources: types.map((t) => ({
-      name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind,
-      verbs: t.verbs, ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+      ...(t.shortNames ? { shortNames: t.shortNames } : {}),
     })),
   };
 }

@@ -18,7 +18,11 @@ function matchesTerm(term: string, lookup: Lookup): boolean {
 
 function matchesSelector(selector: string | null, lookup: Lookup): boolean {
   if (!selector) return true;
-  return selector.split(',').map((t) => t.trim()).filter(Boolean).every((t) => matchesTerm(t, lookup));
+  return selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .every((t) => matchesTerm(t, lookup));
 }
 
 function fieldValue(object: KubeObject, path: string): string | undefined {
@@ -29,6 +33,5 @@ function fieldValue(object: KubeObject, path: string): string | undefined {
 
 export function matchesSelectors(object: KubeObject, labelSelector: string | null, fieldSelector: string | null): boolean {
   const labels = object.metadata.labels ?? {};
-  return matchesSelector(labelSelector, (k) => labels[k])
-    && matchesSelector(fieldSelector, (k) => fieldValue(object, k));
+  return matchesSelector(labelSelector, (k) => labels[k]) && matchesSelector(fieldSelector, (k) => fieldValue(object, k));
 }

@@ -34,13 +34,18 @@ export class StatusError extends Error {
   }
 }
 
-export const CONFLICT_DETAIL =
-  'the object has been modified; please apply your changes to the latest version and try again';
+export const CONFLICT_DETAIL = 'the object has been modified; please apply your changes to the latest version and try again';
 
 function failure(code: number, reason: string, message: string, details?: StatusDetails): StatusError {
   return new StatusError({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
-    message, reason, ...(details ? { details } : {}), code,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
   });
 }
 
@@ -50,8 +55,12 @@ function resourceDetails(type: ResourceType, name: string): StatusDetails {
 
 export function success(type: ResourceType, name: string, uid?: string): Status {
   return {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
-    details: { ...resourceDetails(type, name), ...(uid ? { uid } : {}) }, code: 200,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { ...resourceDetails(type, name), ...(uid ? { uid } : {}) },
+    code: 200,
   };
 }
 
@@ -116,17 +125,34 @@ export function methodNotAllowed(): StatusError {
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
 }
 
 const REASONS: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  409: 'Conflict', 410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError',
-  503: 'ServiceUnavailable', 504: 'Timeout',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 /** A Status for an injected fault; resource errors are worded as the real ones when possible. */
-export function injected(code: number, target: { type?: ResourceType; name?: string; verb: string; user: string; namespace?: string }, message?: string): StatusError {
+export function injected(
+  code: number,
+  target: { type?: ResourceType; name?: string; verb: string; user: string; namespace?: string },
+  message?: string,
+): StatusError {
   const { type, name } = target;
   if (!message && type) {
     if (code === 409 && name) return conflict(type, name);

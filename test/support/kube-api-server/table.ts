@@ -57,4 +57,3 @@ export function toTable(type: ResourceType, objects: KubeObject[], resourceVersi
 export function wantsTable(accept: string | undefined): boolean {
   return (accept ?? '').split(',')[0]?.includes('as=Table') ?? false;
 }
-
