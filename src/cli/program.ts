@@ -138,6 +138,27 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       setExitCode(await status(opts, ctx));
     });
 
+  program
+    .command('preflight')
+    .description("before a minor upgrade: compare the next release's AWS CredentialsRequests with today's, say what blocks the upgrade and write what it needs")
+    .requiredOption('--to <path>', "the next release's requests: file, folder or - (oc adm release extract --credentials-requests --included --to=DIR)")
+    .option('--from <path>', "the current release's requests (offline comparison)")
+    .option('--manifests <dir>', 'the Secret and RBAC manifests generate wrote (offline comparison)')
+    .option('--out <dir>', 'write the Secrets, RBAC, IAM policies and update-roles.sh the upgrade needs here')
+    .option('--policies-updated', 'the updated IAM policies have been applied (iam/update-roles.sh)')
+    .option('--to-version <major.minor>', 'the minor version being upgraded to, for the upgradeable-to annotation')
+    .option('--role-map <file>', 'roles of new Secrets: YAML of "namespace/name: role" lines')
+    .option('--role-template <template>', 'roles of new Secrets over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
+    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')
+    .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
+    .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
+    .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)
+    .addOption(outputOption())
+    .action(async (opts) => {
+      const { preflightCommand } = await import('../commands/preflight.js');
+      setExitCode(await preflightCommand(opts, ctx));
+    });
+
   return program;
 }
 

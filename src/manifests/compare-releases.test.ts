@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { compareReleases, diffPermissions, needsPolicyUpdate } from './compare-releases.js';
 import { type AwsCredentialsRequest, parseCredentialsRequests, type StatementEntry } from './credentials-requests.js';
 
-const FIXTURES = join(import.meta.dirname, '../../test/fixtures/credentials-requests');
-const release = (file: string): AwsCredentialsRequest[] =>
-  parseCredentialsRequests([{ source: file, text: readFileSync(join(FIXTURES, file), 'utf8') }]).aws;
+import { FIXTURES as FIXTURE_ROOT } from '../../test/support/run-cli.js';
+const FIXTURES = join(FIXTURE_ROOT, 'credentials-requests');
+const release = (file: string): AwsCredentialsRequest[] => parseCredentialsRequests([{ source: file, text: readFileSync(join(FIXTURES, file), 'utf8') }]).aws;
 
 const allow = (action: string[], resource: string | string[] = '*', policyCondition?: StatementEntry['policyCondition']): StatementEntry => ({
   effect: 'Allow',
@@ -20,7 +20,14 @@ describe('diffPermissions', () => {
     ['same grants in another order and split', [allow(['a:X', 'a:Y'])], [allow(['a:Y']), allow(['a:X'])], [], [], []],
     ['an added action', [allow(['a:X'])], [allow(['a:X', 'a:Y'])], ['a:Y'], [], []],
     ['a removed action', [allow(['a:X', 'a:Y'])], [allow(['a:X'])], [], ['a:Y'], []],
-    ['a resource narrowed is a new grant and a removed one', [allow(['s3:Get'])], [allow(['s3:Get'], 'arn:aws:s3:::b')], ['s3:Get on arn:aws:s3:::b'], ['s3:Get'], []],
+    [
+      'a resource narrowed is a new grant and a removed one',
+      [allow(['s3:Get'])],
+      [allow(['s3:Get'], 'arn:aws:s3:::b')],
+      ['s3:Get on arn:aws:s3:::b'],
+      ['s3:Get'],
+      [],
+    ],
     ['resources as a set', [allow(['a:X'], ['r2', 'r1'])], [allow(['a:X'], ['r1', 'r2'])], [], [], []],
     [
       'a changed condition',
@@ -38,7 +45,14 @@ describe('diffPermissions', () => {
       [],
       [],
     ],
-    ['a Deny that goes away grants more', [allow(['a:X']), { effect: 'Deny' as const, action: ['a:X'], resource: 'r' }], [allow(['a:X'])], ['Deny a:X on r'], [], []],
+    [
+      'a Deny that goes away grants more',
+      [allow(['a:X']), { effect: 'Deny' as const, action: ['a:X'], resource: 'r' }],
+      [allow(['a:X'])],
+      ['Deny a:X on r'],
+      [],
+      [],
+    ],
   ])('%s', (_name, before, after, added, removed, conditionChanged) => {
     expect(diffPermissions(before, after)).toEqual({ added, removed, conditionChanged });
   });

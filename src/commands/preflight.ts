@@ -1,0 +1,231 @@
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
+import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../disk/atomic-write.js';
+import { compareReleases, needsPolicyUpdate, secretKey } from '../manifests/compare-releases.js';
+import { type AwsCredentialsRequest, parseCredentialsRequests, type SourceText } from '../manifests/credentials-requests.js';
+import { ManifestsError } from '../manifests/errors.js';
+import { PARTITIONS, type Partition, permissionPolicy, policyFileName, TRUST_POLICY_FILE, trustPolicyPlaceholder } from '../manifests/iam.js';
+import { operatorSecretObject, secretsWriterRole, secretsWriterRoleBinding } from '../manifests/kubernetes-objects.js';
+import { type CurrentState, type PreflightReport, planPreflight, renderPreflightTable } from '../manifests/preflight-plan.js';
+import { renderJson, renderKubernetesYaml } from '../manifests/render.js';
+import { assignRoles, DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
+import { componentNames } from '../manifests/component-names.js';
+import { selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
+import { UPDATE_ROLES_SCRIPT_FILE, updateRolesScript } from '../manifests/update-roles-script.js';
+import type { CommandContext } from './context.js';
+
+export interface PreflightOptions {
+  /** The next release's requests: a file, a folder or `-`. */
+  to: string;
+  /** Offline: the current release's requests. */
+  from?: string;
+  /** Offline: the Secret and RBAC manifests `generate` wrote. */
+  manifests?: string;
+  out?: string;
+  policiesUpdated?: boolean;
+  toVersion?: string;
+  roleMap?: string;
+  roleTemplate?: string;
+  clusterName?: string;
+  partition?: Partition;
+  includeTechPreview?: boolean;
+  featureGates?: string[] | string;
+  output?: 'table' | 'json';
+}
+
+/** `cap-token-refresh preflight`: is the upgrade to the next release's CredentialsRequests safe, and what to change first. */
+export async function preflightCommand(opts: PreflightOptions, ctx: CommandContext): Promise<number> {
+  validate(opts);
+  const features = {
+    includeTechPreview: opts.includeTechPreview ?? false,
+    featureGates: [opts.featureGates ?? []]
+      .flat()
+      .flatMap((v) => v.split(','))
+      .map((g) => g.trim())
+      .filter(Boolean),
+  };
+  const stdin = async () => (await ctx.readStdin()).toString('utf8');
+  const nextParsed = parseCredentialsRequests(await readSources('--to', opts.to, ctx.cwd, stdin)).aws;
+  if (nextParsed.length === 0)
+    throw new ManifestsError(
+      'no-aws-credentials-requests',
+      `--to ${opts.to} holds no AWS CredentialsRequest; give the folder oc adm release extract --credentials-requests wrote`,
+    );
+  const next = selectCredentialsRequests(nextParsed, features).kept;
+  const current = selectCredentialsRequests(parseCredentialsRequests(await readSources('--from', opts.from!, ctx.cwd, stdin)).aws, features).kept;
+  const state = await readManifestsState(ctx.cwd, opts.manifests!);
+  const comparison = compareReleases(current, next);
+  const newRefs = comparison.requests.filter((r) => r.change === 'new' && !state.secrets.has(secretKey(r.request))).map((r) => r.request.secretRef);
+  const { roles } = assignRoles(newRefs, await readRoleSource(opts, ctx.cwd));
+  const report = planPreflight(comparison, state, { policiesUpdated: opts.policiesUpdated ?? false, rolesForNew: roles });
+  if (opts.out !== undefined) {
+    const written = await writePreflightFiles(resolve(ctx.cwd, opts.out), next, report, state, opts.partition ?? 'aws-iso');
+    ctx.stderr(`wrote ${written.length} file(s) under ${opts.out}\n`);
+  }
+  ctx.stdout(opts.output === 'json' ? `${JSON.stringify(report)}\n` : renderPreflightTable(report));
+  if (report.blockers === 0 && opts.output !== 'json') {
+    const version = opts.toVersion ?? '<major.minor>';
+    ctx.stdout(
+      `When the upgrade is to ${version}, unblock it with:\n  oc annotate cloudcredential.operator.openshift.io/cluster --overwrite cloudcredential.openshift.io/upgradeable-to=${version}\n`,
+    );
+  }
+  return report.blockers === 0 ? 0 : 1;
+}
+
+function validate(opts: PreflightOptions): void {
+  const problems: string[] = [];
+  if (opts.from === undefined || opts.manifests === undefined) {
+    problems.push(
+      "give --from DIR (the current release's CredentialsRequests) and --manifests DIR (the manifests generate wrote); the in-cluster comparison is not built yet",
+    );
+  }
+  if (opts.to === '-' && opts.from === '-') problems.push('--to and --from cannot both read standard input');
+  if (opts.partition !== undefined && !PARTITIONS.includes(opts.partition)) problems.push(`--partition: use one of ${PARTITIONS.join(', ')}`);
+  if (opts.toVersion !== undefined && !/^\d+\.\d+$/.test(opts.toVersion)) problems.push('--to-version: give major.minor, e.g. 4.16');
+  if (opts.roleMap !== undefined && opts.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+async function readSources(flag: string, given: string, cwd: string, stdin: () => Promise<string>): Promise<SourceText[]> {
+  if (given === '-') return [{ source: '<stdin>', text: await stdin() }];
+  const path = resolve(cwd, given);
+  const info = await stat(path).catch(() => {
+    throw new ManifestsError('input-not-found', `${flag} ${given}: no such file or folder (${path})`);
+  });
+  if (!info.isDirectory()) return [{ source: given, text: await readFile(path, 'utf8') }];
+  const names = (await readdir(path)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
+  if (names.length === 0) throw new ManifestsError('input-not-found', `${flag} ${given}: the folder has no .yaml or .yml files`);
+  return Promise.all(names.map(async (name) => ({ source: join(given, name), text: await readFile(join(path, name), 'utf8') })));
+}
+
+async function readRoleSource(opts: PreflightOptions, cwd: string): Promise<RoleSource> {
+  if (opts.roleMap === undefined) {
+    return { kind: 'template', template: opts.roleTemplate ?? DEFAULT_ROLE_TEMPLATE, clusterName: opts.clusterName ?? DEFAULT_CLUSTER_NAME };
+  }
+  const text = await readFile(resolve(cwd, opts.roleMap), 'utf8').catch(() => {
+    throw new ManifestsError('input-not-found', `--role-map ${opts.roleMap}: cannot be read`);
+  });
+  return { kind: 'map', source: opts.roleMap, roles: parseRoleMap(opts.roleMap, text) };
+}
+
+interface ManifestObject {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  rules?: { resources?: string[]; resourceNames?: string[]; verbs?: string[] }[];
+  roleRef?: { kind?: string; name?: string };
+  subjects?: { kind?: string; name?: string; namespace?: string }[];
+}
+
+/** The managed Secrets, their roles, and the Secrets the job's Roles (bound to its service account) let it get and update. */
+export async function readManifestsState(cwd: string, shown: string): Promise<CurrentState> {
+  const sources = await readSources('--manifests', shown, cwd, async () => '').catch((err) => {
+    throw err instanceof ManifestsError ? err : new ManifestsError('input-not-found', `--manifests ${shown}: cannot be read`);
+  });
+  const objects: ManifestObject[] = [];
+  for (const { source, text } of sources) {
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw new ManifestsError('invalid-yaml', `${source} is not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
+      const value = doc.toJS() as unknown;
+      if (value && typeof value === 'object') objects.push(value as ManifestObject);
+    }
+  }
+  const secrets = new Map<string, { role: string | undefined }>();
+  for (const o of objects) {
+    if (o.kind !== 'Secret' || !o.metadata?.name || !o.metadata.namespace) continue;
+    const role = o.metadata.annotations?.[ANNOTATION_ROLE];
+    if (role === undefined && o.metadata.labels?.[LABEL_MANAGED] !== 'true') continue;
+    secrets.set(`${o.metadata.namespace}/${o.metadata.name}`, { role });
+  }
+  const bound = new Set(
+    objects
+      .filter((o) => o.kind === 'RoleBinding' && o.roleRef?.kind === 'Role')
+      .filter((o) => o.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === TOOL_NAME && s.namespace === TOOL_NAMESPACE))
+      .map((o) => `${o.metadata?.namespace}/${o.roleRef?.name}`),
+  );
+  const granted = new Set<string>();
+  for (const o of objects) {
+    if (o.kind !== 'Role' || !bound.has(`${o.metadata?.namespace}/${o.metadata?.name}`)) continue;
+    for (const rule of o.rules ?? []) {
+      if (!rule.resources?.includes('secrets') || !rule.verbs?.includes('get') || !rule.verbs.includes('update')) continue;
+      for (const name of rule.resourceNames ?? []) granted.add(`${o.metadata?.namespace}/${name}`);
+    }
+  }
+  return { secrets, granted };
+}
+
+/** Secret and RBAC manifests for new requests; IAM policies and update-roles.sh for new and changed ones. Checked before anything is written. */
+async function writePreflightFiles(
+  outDir: string,
+  next: readonly AwsCredentialsRequest[],
+  report: PreflightReport,
+  state: CurrentState,
+  partition: Partition,
+): Promise<string[]> {
+  const byKey = new Map(next.map((r) => [secretKey(r), r]));
+  const components = componentNames(next.map((r) => r.secretRef));
+  const files: { path: string; content: string; mode: number }[] = [];
+  const newEntries = report.requests.filter((e) => e.change === 'new' && e.role !== null);
+  const namesByNamespace = new Map<string, Set<string>>();
+  for (const key of state.granted) {
+    const [namespace, name] = key.split('/') as [string, string];
+    namesByNamespace.set(namespace, (namesByNamespace.get(namespace) ?? new Set()).add(name));
+  }
+  for (const entry of newEntries) {
+    const key = `${entry.secret.namespace}/${entry.secret.name}`;
+    if (!state.secrets.has(key)) {
+      files.push({
+        path: join(outDir, `cap-${components.get(key)}-secret.yaml`),
+        content: renderKubernetesYaml(operatorSecretObject(entry.secret, entry.role!)),
+        mode: 0o600,
+      });
+    }
+    namesByNamespace.set(entry.secret.namespace, (namesByNamespace.get(entry.secret.namespace) ?? new Set()).add(entry.secret.name));
+  }
+  for (const namespace of new Set(newEntries.map((e) => e.secret.namespace))) {
+    files.push(
+      {
+        path: join(outDir, `cap-rbac-${namespace}-role.yaml`),
+        content: renderKubernetesYaml(secretsWriterRole(namespace, [...namesByNamespace.get(namespace)!])),
+        mode: 0o644,
+      },
+      { path: join(outDir, `cap-rbac-${namespace}-rolebinding.yaml`), content: renderKubernetesYaml(secretsWriterRoleBinding(namespace)), mode: 0o644 },
+    );
+  }
+  const iamDir = join(outDir, 'iam');
+  const roles = report.requests
+    .filter(
+      (e) =>
+        e.role !== null &&
+        (e.change === 'new' ||
+          (e.change === 'changed' && needsPolicyUpdate({ added: e.added ?? [], removed: [], conditionChanged: e.conditionChanged ?? [] }))),
+    )
+    .map((e) => ({ entry: e, request: byKey.get(`${e.secret.namespace}/${e.secret.name}`)! }));
+  for (const { entry, request } of roles) {
+    files.push({ path: join(iamDir, policyFileName(entry.role!)), content: renderJson(permissionPolicy(request.statementEntries)), mode: 0o644 });
+  }
+  if (roles.length > 0) {
+    files.push({ path: join(iamDir, TRUST_POLICY_FILE), content: renderJson(trustPolicyPlaceholder(partition)), mode: 0o644 });
+    files.push({
+      path: join(iamDir, UPDATE_ROLES_SCRIPT_FILE),
+      content: updateRolesScript(
+        roles.map(({ entry, request }) => ({ role: entry.role!, policyName: request.name, policyFile: policyFileName(entry.role!) })),
+        partition,
+      ),
+      mode: 0o755,
+    });
+  }
+  // A trust policy already filled in beside an earlier run's files is the site's own: keep it.
+  const trustPolicy = join(iamDir, TRUST_POLICY_FILE);
+  const keep = await stat(trustPolicy).then(
+    () => true,
+    () => false,
+  );
+  const toWrite = files.filter((f) => !(keep && f.path === trustPolicy));
+  await mkdir(outDir, { recursive: true });
+  if (roles.length > 0) await mkdir(iamDir, { recursive: true });
+  for (const file of toWrite) await writeFileAtomic(file.path, file.content, file.mode);
+  return toWrite.map((f) => f.path);
+}

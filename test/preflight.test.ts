@@ -1,0 +1,140 @@
+// `cap-token-refresh preflight` offline: the built command on real pairs of releases.
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, runCli } from './support/run-cli.js';
+
+const requests = join(FIXTURES, 'credentials-requests');
+const temporaryDirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(temporaryDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A folder with from/ (current release), to/ (next release) and manifests/ (generate's output for from/). */
+async function upgrade(from: string[], to: string[], ...generateFlags: string[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cap-preflight-'));
+  temporaryDirs.push(dir);
+  for (const [folder, files] of [['from', from] as const, ['to', to] as const]) {
+    await mkdir(join(dir, folder));
+    for (const file of files) await copyFile(join(requests, file), join(dir, folder, file));
+  }
+  const generated = await runCli(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], { cwd: dir });
+  expect(generated.code).toBe(0);
+  return dir;
+}
+
+interface Entry {
+  name: string;
+  secret: { namespace: string; name: string };
+  change: string;
+  role: string | null;
+  added?: string[];
+  removed?: string[];
+  blocker: boolean;
+  action?: string;
+}
+
+async function preflight(dir: string, ...flags: string[]) {
+  const run = await runCli(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--cluster-name', 'c1', '-o', 'json', ...flags], {
+    cwd: dir,
+  });
+  const report = run.stdout ? (JSON.parse(run.stdout) as { requests: Entry[]; blockers: number }) : undefined;
+  const bySecret = (name: string) => report?.requests.find((e) => e.secret.name === name);
+  return { ...run, report, bySecret };
+}
+
+describe('cap-token-refresh preflight (offline)', () => {
+  it('machine-api-operator 4.8 to 4.12: added actions block until --policies-updated', async () => {
+    const dir = await upgrade(['machine-api-operator.release-4.8.yaml'], ['machine-api-operator.release-4.12.yaml']);
+    const before = await preflight(dir);
+    expect(before.code).toBe(1);
+    expect(before.report?.blockers).toBe(1);
+    expect(before.bySecret('aws-cloud-credentials')).toMatchObject({
+      change: 'changed',
+      role: 'c1-openshift-machine-api-aws-cloud-credentials',
+      added: ['ec2:DescribeInstanceTypes', 'ec2:DescribeInternetGateways', 'ec2:DescribeRegions', 'elasticloadbalancing:DescribeTargetHealth'],
+      blocker: true,
+    });
+    expect(before.bySecret('aws-cloud-credentials')?.action).toContain('--policies-updated');
+    const after = await preflight(dir, '--policies-updated');
+    expect(after.code).toBe(0);
+    expect(after.report?.blockers).toBe(0);
+  });
+
+  it('cluster-api 4.16 to main: removed actions are information, the request moved from a feature set to a feature gate', async () => {
+    const dir = await upgrade(['cluster-api.release-4.16.yaml'], ['cluster-api.yaml'], '--include-tech-preview');
+    // 4.16 ships it in TechPreviewNoUpgrade only, main behind feature gates: with both on, it is the same Secret, changed.
+    const flags = ['--include-tech-preview', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS'];
+    const gen = await runCli(
+      ['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', '--include-tech-preview', '--force'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(gen.code).toBe(0);
+    const run = await preflight(dir, ...flags, '--policies-updated');
+    const entry = run.report?.requests.find((e) => e.change === 'changed');
+    expect(entry?.removed).toEqual(expect.arrayContaining(['iam:CreateServiceLinkedRole']));
+    expect(entry?.blocker).toBe(false);
+    expect(run.code).toBe(0);
+    // Without the gates the next release does not apply it: the current one is stale, nothing blocks.
+    const without = await preflight(dir, '--include-tech-preview');
+    expect(without.report?.requests.map((e) => e.change)).toEqual(['stale']);
+    expect(without.code).toBe(0);
+  });
+
+  it('a new request: blocker without Secret, blocker with a Secret but no RBAC, clear with both', async () => {
+    const dir = await upgrade(['machine-api-operator.yaml'], ['machine-api-operator.yaml', 'ingress.yaml']);
+    const none = await preflight(dir, '--out', 'out');
+    expect(none.code).toBe(1);
+    expect(none.bySecret('cloud-credentials')).toMatchObject({ change: 'new', role: 'c1-openshift-ingress-operator-cloud-credentials', blocker: true });
+    expect(none.bySecret('aws-cloud-credentials')).toMatchObject({ change: 'unchanged', blocker: false });
+    const out = join(dir, 'out');
+    expect((await readdir(out)).sort()).toEqual([
+      'cap-ingress-operator-secret.yaml',
+      'cap-rbac-openshift-ingress-operator-role.yaml',
+      'cap-rbac-openshift-ingress-operator-rolebinding.yaml',
+      'iam',
+    ]);
+    expect((await stat(join(out, 'cap-ingress-operator-secret.yaml'))).mode & 0o777).toBe(0o600);
+    const script = await readFile(join(out, 'iam', 'update-roles.sh'), 'utf8');
+    expect(script).toContain("aws iam get-role --role-name 'c1-openshift-ingress-operator-cloud-credentials'");
+    expect(script).toContain('put-role-policy');
+
+    await copyFile(join(out, 'cap-ingress-operator-secret.yaml'), join(dir, 'manifests', 'cap-ingress-operator-secret.yaml'));
+    const secretOnly = await preflight(dir);
+    expect(secretOnly.bySecret('cloud-credentials')).toMatchObject({ change: 'new', blocker: true });
+    expect(secretOnly.bySecret('cloud-credentials')?.action).toContain('let the job get and update');
+    expect(secretOnly.bySecret('cloud-credentials')?.action).not.toContain('create Secret');
+
+    for (const file of ['cap-rbac-openshift-ingress-operator-role.yaml', 'cap-rbac-openshift-ingress-operator-rolebinding.yaml']) {
+      await copyFile(join(out, file), join(dir, 'manifests', file));
+    }
+    const both = await preflight(dir);
+    expect(both.bySecret('cloud-credentials')?.action).toBeUndefined();
+    expect(both.bySecret('cloud-credentials')).toMatchObject({ change: 'new', blocker: false });
+    expect(both.code).toBe(0);
+  });
+
+  it('a request the next release drops is stale, not a blocker; the table says how to unblock', async () => {
+    const dir = await upgrade(['machine-api-operator.yaml', 'ingress.yaml'], ['machine-api-operator.yaml']);
+    const run = await runCli(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--to-version', '4.17'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/openshift-ingress\s+openshift-ingress-operator\/cloud-credentials\s+stale/);
+    expect(run.stdout).toContain('Nothing blocks the upgrade.');
+    expect(run.stdout).toContain('oc annotate cloudcredential.operator.openshift.io/cluster --overwrite cloudcredential.openshift.io/upgradeable-to=4.17');
+  });
+
+  it('malformed input writes nothing and exits 3; missing offline inputs are a usage error', async () => {
+    const dir = await upgrade(['machine-api-operator.yaml'], ['ingress.yaml']);
+    await writeFile(join(dir, 'to', 'broken.yaml'), 'kind: CredentialsRequest\napiVersion: cloudcredential.openshift.io/v1\nspec: [unclosed\n');
+    const bad = await preflight(dir, '--out', 'out');
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('broken.yaml');
+    await expect(stat(join(dir, 'out'))).rejects.toThrow();
+    const usage = await runCli(['preflight', '--to', 'to'], { cwd: dir });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--from');
+  });
+});
