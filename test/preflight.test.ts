@@ -133,8 +133,8 @@ describe('cap-token-refresh preflight (offline)', () => {
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('broken.yaml');
     await expect(stat(join(dir, 'out'))).rejects.toThrow();
-    const usage = await runCli(['preflight', '--to', 'to'], { cwd: dir });
+    const usage = await runCli(['preflight', '--to', 'to', '--from', 'from'], { cwd: dir });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('--from');
+    expect(usage.stderr).toContain('give both --from DIR');
   });
 });

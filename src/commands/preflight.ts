@@ -2,7 +2,11 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
-import { UsageError } from '../core/errors.js';
+import { ConfigError, RunFailedError, UsageError } from '../core/errors.js';
+import { describeConnectionFailure } from '../kube/describe-kube-failure.js';
+import { createKubeCall, KubeRequestError } from '../kube/kube-api.js';
+import { loadKubeConfig } from '../kube/load-kube-config.js';
+import { applyUpgradeableTo, clusterRequestSources, createPreflightClusterApi, readClusterState } from '../kube/preflight-cluster.js';
 import { writeFileAtomic } from '../disk/atomic-write.js';
 import { compareReleases, needsPolicyUpdate, secretKey } from '../manifests/compare-releases.js';
 import { type AwsCredentialsRequest, parseCredentialsRequests, type SourceText } from '../manifests/credentials-requests.js';
@@ -34,6 +38,10 @@ export interface PreflightOptions {
   includeTechPreview?: boolean;
   featureGates?: string[] | string;
   output?: 'table' | 'json';
+  /** In a cluster: set the upgradeable-to annotation when nothing blocks. */
+  apply?: boolean;
+  kubeconfig?: string;
+  context?: string;
 }
 
 /** `cap-token-refresh preflight`: is the upgrade to the next release's CredentialsRequests safe, and what to change first. */
@@ -55,8 +63,16 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
       `--to ${opts.to} holds no AWS CredentialsRequest; give the folder oc adm release extract --credentials-requests wrote`,
     );
   const next = selectCredentialsRequests(nextParsed, features).kept;
-  const current = selectCredentialsRequests(parseCredentialsRequests(await readSources('--from', opts.from!, ctx.cwd, stdin)).aws, features).kept;
-  const state = await readManifestsState(ctx.cwd, opts.manifests!);
+  const cluster = opts.from === undefined ? connectForPreflight(opts, ctx) : undefined;
+  let current: AwsCredentialsRequest[];
+  let state: CurrentState;
+  if (cluster) {
+    current = parseCredentialsRequests(clusterRequestSources(await cluster.run(() => cluster.api.listCredentialsRequests()))).aws;
+    state = await cluster.run(() => readClusterState(cluster.api, next));
+  } else {
+    current = selectCredentialsRequests(parseCredentialsRequests(await readSources('--from', opts.from!, ctx.cwd, stdin)).aws, features).kept;
+    state = await readManifestsState(ctx.cwd, opts.manifests!);
+  }
   const comparison = compareReleases(current, next);
   const newRefs = comparison.requests.filter((r) => r.change === 'new' && !state.secrets.has(secretKey(r.request))).map((r) => r.request.secretRef);
   const { roles } = assignRoles(newRefs, await readRoleSource(opts, ctx.cwd));
@@ -66,7 +82,10 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
     ctx.stderr(`wrote ${written.length} file(s) under ${opts.out}\n`);
   }
   ctx.stdout(opts.output === 'json' ? `${JSON.stringify(report)}\n` : renderPreflightTable(report));
-  if (report.blockers === 0 && opts.output !== 'json') {
+  if (cluster && opts.apply) {
+    const applied = await cluster.run(() => applyUpgradeableTo(cluster.api, opts.toVersion!, report.blockers));
+    ctx.stderr(`${applied.message}\n`);
+  } else if (report.blockers === 0 && opts.output !== 'json') {
     const version = opts.toVersion ?? '<major.minor>';
     ctx.stdout(
       `When the upgrade is to ${version}, unblock it with:\n  oc annotate cloudcredential.operator.openshift.io/cluster --overwrite cloudcredential.openshift.io/upgradeable-to=${version}\n`,
@@ -75,13 +94,45 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
   return report.blockers === 0 ? 0 : 1;
 }
 
+/** The cluster connection, and a wrapper that turns an API failure into an error that says what to fix. */
+function connectForPreflight(opts: PreflightOptions, ctx: CommandContext) {
+  const loaded = loadKubeConfig(
+    { ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) },
+    { env: ctx.env, cwd: ctx.cwd },
+  );
+  const api = createPreflightClusterApi(createKubeCall(loaded.kubeConfig, loaded.server));
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof KubeRequestError)) throw err;
+      const connection = describeConnectionFailure(err, loaded.server);
+      if (connection) throw new ConfigError(connection);
+      if (err.status === 401)
+        throw new ConfigError(`the API server refused the kubeconfig's credentials (${err.message}); log in again (oc login) or give another --kubeconfig`);
+      if (err.status === 403) {
+        throw new ConfigError(
+          `the API server refused a request (${err.message}); preflight needs list on credentialsrequests in openshift-cloud-credential-operator, get on secrets and namespaces, create on subjectaccessreviews, and for --apply get and update on cloudcredentials (a cluster admin's kubeconfig has them)`,
+        );
+      }
+      throw new RunFailedError(`the API server failed a request (${err.message}); try again`);
+    }
+  };
+  return { api, run };
+}
+
 function validate(opts: PreflightOptions): void {
   const problems: string[] = [];
-  if (opts.from === undefined || opts.manifests === undefined) {
+  const offline = opts.from !== undefined || opts.manifests !== undefined;
+  if (offline && (opts.from === undefined || opts.manifests === undefined)) {
     problems.push(
-      "give --from DIR (the current release's CredentialsRequests) and --manifests DIR (the manifests generate wrote); the in-cluster comparison is not built yet",
+      "offline, give both --from DIR (the current release's CredentialsRequests) and --manifests DIR (the manifests generate wrote); without either, preflight compares with the cluster",
     );
   }
+  if (offline && (opts.kubeconfig !== undefined || opts.context !== undefined || opts.apply)) {
+    problems.push('--kubeconfig, --context and --apply are for the comparison with a cluster, not with --from/--manifests');
+  }
+  if (opts.apply && opts.toVersion === undefined) problems.push('--apply needs --to-version major.minor (the version the annotation unblocks)');
   if (opts.to === '-' && opts.from === '-') problems.push('--to and --from cannot both read standard input');
   if (opts.partition !== undefined && !PARTITIONS.includes(opts.partition)) problems.push(`--partition: use one of ${PARTITIONS.join(', ')}`);
   if (opts.toVersion !== undefined && !/^\d+\.\d+$/.test(opts.toVersion)) problems.push('--to-version: give major.minor, e.g. 4.16');

@@ -40,19 +40,16 @@ const MAX_CONNECTIONS = 16;
 /** Longest wait for a connection, an answer's headers, or the next piece of its body. */
 const API_TIMEOUT_MS = 30_000;
 
-/**
- * The API calls over undici, the HTTP client the CAP side uses too. @kubernetes/client-node's
- * KubeConfig does what it does well (kubeconfig semantics, in-cluster token files, auth
- * providers); its generated API classes are not loaded: they cost ~3 MB of code, and its
- * fetch stack opened a new TLS connection per call. TLS verification is always on.
- */
-export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
+/** One authenticated JSON call to the API server; a non-2xx answer throws a KubeRequestError without its body. */
+export type KubeCall = <T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown) => Promise<T>;
+
+export function createKubeCall(kubeConfig: KubeConfig, server: string): KubeCall {
   // The TLS material and headers the kubeconfig gives, asked once: a run lasts seconds, and
   // a service account token file is re-read by the next run.
   let connection: Promise<{ dispatcher: Dispatcher; headers: Record<string, string> }> | undefined;
   const connect = () => (connection ??= openConnection(kubeConfig));
 
-  async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+  return async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
     const { dispatcher: d, headers } = await connect();
     // Appended, not resolved: a server URL may carry a path prefix (https://host/k8s/clusters/x).
     const res = await request(`${server.replace(/\/+$/, '')}${path}`, {
@@ -67,8 +64,17 @@ export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
       throw new KubeRequestError(res.statusCode, undefined, status.reason, status.fields);
     }
     return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
+  };
+}
 
+/**
+ * The API calls over undici, the HTTP client the CAP side uses too. @kubernetes/client-node's
+ * KubeConfig does what it does well (kubeconfig semantics, in-cluster token files, auth
+ * providers); its generated API classes are not loaded: they cost ~3 MB of code, and its
+ * fetch stack opened a new TLS connection per call. TLS verification is always on.
+ */
+export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
+  const call = createKubeCall(kubeConfig, server);
   const enc = encodeURIComponent;
   return {
     server,
@@ -126,7 +132,7 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Dis
   return { dispatcher, headers };
 }
 
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
+export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { reviewAccess } from './kube-api-server/access-review.js';
 import { handleResource, type Reply } from './kube-api-server/handlers.js';
 import { asObject, normalise, validate, type KubeObject } from './kube-api-server/objects.js';
 import { isWrite, parseRequest, type RequestInfo } from './kube-api-server/request-info.js';
@@ -24,7 +25,9 @@ import {
   openApiDocument,
   openApiRoot,
   resourceList,
+  RESOURCE_TYPES,
   SECRETS,
+  SUBJECT_ACCESS_REVIEWS,
   versionInfo,
   type ResourceType,
 } from './kube-api-server/resources.js';
@@ -93,6 +96,9 @@ export interface KubeApiServer {
   getSecret(namespace: string, name: string): KubeObject | undefined;
   listSecrets(namespace?: string): KubeObject[];
   putCredentialsRequest(request: Partial<KubeObject>): KubeObject;
+  /** Any object of a kind the server knows (Role, RoleBinding, CloudCredential, ...), by its `kind`. */
+  putObject(object: Partial<KubeObject> & { kind: string }): KubeObject;
+  getObject(kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
   getCredentialsRequest(namespace: string, name: string): KubeObject | undefined;
   /** core/v1 and events.k8s.io/v1 Events, optionally of one namespace. */
   listEvents(namespace?: string): KubeObject[];
@@ -198,6 +204,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       throw forbidden({ type, verb: info.verb, user, namespace: info.namespace, name: info.name });
     }
     if (fault) throw injected(fault.status, { ...info, type, user }, fault.message);
+    if (type === SUBJECT_ACCESS_REVIEWS) return { code: 201, body: reviewAccess(store, body) };
     if (isWrite(info)) for (const hook of [...hooks]) await hook(info);
     return handleResource({
       info: { ...info, type },
@@ -251,6 +258,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   address = `127.0.0.1:${port}`;
   const url = `https://${address}`;
 
+  function typeOfKind(kind: string): ResourceType {
+    const type = RESOURCE_TYPES.find((t) => t.kind === kind && t !== EVENTS_V1);
+    if (!type) throw new Error(`test fixture refused: the server knows no kind ${kind}`);
+    return type;
+  }
+
   function put(type: ResourceType, input: Partial<KubeObject>): KubeObject {
     const object = asObject(type, { ...input, metadata: { namespace: 'default', ...input.metadata } });
     delete object.metadata.resourceVersion;
@@ -283,6 +296,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     listSecrets: (namespace) => store.list(SECRETS, namespace),
     putCredentialsRequest: (request) => put(CREDENTIALS_REQUESTS, request),
     getCredentialsRequest: (namespace, name) => store.get(CREDENTIALS_REQUESTS, namespace, name),
+    putObject: (object) => put(typeOfKind(object.kind), object),
+    getObject: (kind, namespace, name) => store.get(typeOfKind(kind), namespace, name),
     listEvents: (namespace) => [...store.list(CORE_EVENTS, namespace), ...store.list(EVENTS_V1, namespace)],
     get resourceVersion() {
       return store.resourceVersion;

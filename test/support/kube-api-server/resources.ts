@@ -69,7 +69,60 @@ export const CREDENTIALS_REQUESTS: ResourceType = {
   builtin: false,
 };
 
-export const RESOURCE_TYPES: readonly ResourceType[] = [SECRETS, CORE_EVENTS, NAMESPACES, EVENTS_V1, CREDENTIALS_REQUESTS];
+export const ROLES: ResourceType = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  resource: 'roles',
+  singular: 'role',
+  kind: 'Role',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  builtin: true,
+};
+export const ROLE_BINDINGS: ResourceType = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  resource: 'rolebindings',
+  singular: 'rolebinding',
+  kind: 'RoleBinding',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  builtin: true,
+};
+/** The Cloud Credential Operator's config (cluster-scoped, one object named `cluster`). */
+export const CLOUD_CREDENTIALS: ResourceType = {
+  group: 'operator.openshift.io',
+  version: 'v1',
+  resource: 'cloudcredentials',
+  singular: 'cloudcredential',
+  kind: 'CloudCredential',
+  namespaced: false,
+  verbs: ['create', 'get', 'list', 'patch', 'update'],
+  builtin: false,
+};
+/** Only created, never stored: the answer says whether the user may do it, from the Roles and RoleBindings held. */
+export const SUBJECT_ACCESS_REVIEWS: ResourceType = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  resource: 'subjectaccessreviews',
+  singular: 'subjectaccessreview',
+  kind: 'SubjectAccessReview',
+  namespaced: false,
+  verbs: ['create'],
+  builtin: true,
+};
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  SECRETS,
+  CORE_EVENTS,
+  NAMESPACES,
+  EVENTS_V1,
+  CREDENTIALS_REQUESTS,
+  ROLES,
+  ROLE_BINDINGS,
+  CLOUD_CREDENTIALS,
+  SUBJECT_ACCESS_REVIEWS,
+];
 
 export function groupVersionOf(type: { group: string; version: string }): string {
   return type.group ? `${type.group}/${type.version}` : type.version;

@@ -46,6 +46,8 @@ export class ObjectStore {
     const previous = this.table(type).get(keyOf(namespace, name));
     this.revision += 1;
     const stored = clone(object);
+    // A cluster-scoped object has no namespace, whatever the body said.
+    if (!type.namespaced) delete stored.metadata.namespace;
     stored.metadata = {
       ...stored.metadata,
       name,
