@@ -202,6 +202,70 @@ describe('the Kubernetes API test server, driven by kubectl', () => {
     });
   });
 
+  it('answers `kubectl create` of a SubjectAccessReview from the Roles and RoleBindings it holds', async () => {
+    const sa = 'system:serviceaccount:cap-token-refresh:cap-token-refresh';
+    const review = (name: string) =>
+      writeJson(`sar-${name}.json`, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: sa, resourceAttributes: { namespace: NS, verb: 'update', resource: 'secrets', name } },
+      });
+    const allowed = async (name: string) => {
+      const run = await kubectl('create', '-f', await review(name), '-o', 'json');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return (JSON.parse(run.stdout) as { status: { allowed: boolean } }).status.allowed;
+    };
+    expect(await allowed('aws-cloud-credentials')).toBe(false);
+    const meta = { namespace: NS, name: 'writer' };
+    expect(
+      (
+        await kubectl(
+          'create',
+          '-f',
+          await writeJson('role.json', {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: meta,
+            rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['aws-cloud-credentials'], verbs: ['get', 'update'] }],
+          }),
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await kubectl(
+          'create',
+          '-f',
+          await writeJson('binding.json', {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: meta,
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'writer' },
+            subjects: [{ kind: 'ServiceAccount', name: 'cap-token-refresh', namespace: 'cap-token-refresh' }],
+          }),
+        )
+      ).code,
+    ).toBe(0);
+    expect(await allowed('aws-cloud-credentials')).toBe(true);
+    expect(await allowed('other')).toBe(false);
+  });
+
+  it('serves the cluster-scoped CloudCredential to `kubectl get` and `kubectl annotate`', async () => {
+    server.putObject({
+      apiVersion: 'operator.openshift.io/v1',
+      kind: 'CloudCredential',
+      metadata: { name: 'cluster' },
+      spec: { credentialsMode: 'Manual' },
+    } as never);
+    const annotate = await kubectl('annotate', 'cloudcredentials.operator.openshift.io', 'cluster', 'cloudcredential.openshift.io/upgradeable-to=4.17');
+    expect(annotate.stderr).toBe('');
+    expect(annotate.code).toBe(0);
+    const json = JSON.parse((await kubectl('get', 'cloudcredentials.operator.openshift.io', 'cluster', '-o', 'json')).stdout) as KubeObject;
+    expect(json.metadata.namespace).toBeUndefined();
+    expect(json.metadata.annotations).toEqual({ 'cloudcredential.openshift.io/upgradeable-to': '4.17' });
+  });
+
   it('refuses a wrong token with 401', async () => {
     const run = await kubectl('--token', 'wrong', 'get', 'secrets', '-n', NS);
     expect(run.code).not.toBe(0);

@@ -226,7 +226,7 @@ export function openApiRoot(): object {
  */
 export function openApiDocument(path: string): object | undefined {
   const groupVersion = path.replace(/^apis?\//, '');
-  const types = typesOf(groupVersion).filter((t) => t.namespaced);
+  const types = typesOf(groupVersion);
   if (!['v1', ...GROUPS].includes(groupVersion)) return undefined;
   const paths: Record<string, object> = {};
   for (const t of types) {
@@ -235,7 +235,10 @@ export function openApiDocument(path: string): object | undefined {
       parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string' } }],
       responses: { '200': { description: 'OK' } },
     };
-    paths[`/${path}/namespaces/{namespace}/${t.resource}/{name}`] = { put: operation, patch: operation };
+    const scope = t.namespaced ? `/${path}/namespaces/{namespace}/${t.resource}` : `/${path}/${t.resource}`;
+    // kubectl looks for fieldValidation on an operation of the kind; a create-only kind (SubjectAccessReview) has only POST.
+    if (t.verbs.includes('create')) paths[scope] = { post: operation, ...(t.verbs.includes('update') ? {} : { patch: operation }) };
+    if (t.verbs.includes('update')) paths[`${scope}/{name}`] = { put: operation, patch: operation };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths };
 }
