@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startCapFixture } from './support/cap-fixture.js';
 import { FIXTURES, runCli } from './support/run-cli.js';
 
 const requests = join(FIXTURES, 'credentials-requests');
@@ -136,5 +137,34 @@ describe('cap-token-refresh preflight (offline)', () => {
     const usage = await runCli(['preflight', '--to', 'to', '--from', 'from'], { cwd: dir });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('give both --from DIR');
+  });
+
+  it('--probe-cap asks CAP once per new or changed role; a refused role is a blocker; no credential is printed', async () => {
+    const dir = await upgrade(['machine-api-operator.release-4.12.yaml'], ['machine-api-operator.yaml', 'ingress.yaml']);
+    const cap = await startCapFixture();
+    try {
+      cap.sim.setBehaviour('c1-openshift-ingress-operator-cloud-credentials', { kind: 'status', status: 403 });
+      const run = await runCli(
+        ['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--cluster-name', 'c1', '-o', 'json', '--policies-updated', '--probe-cap'],
+        { cwd: dir, env: cap.env },
+      );
+      const report = JSON.parse(run.stdout) as { requests: Entry[] & { probe?: string }[] };
+      const entry = (name: string) => report.requests.find((e) => e.secret.name === name) as (Entry & { probe?: string }) | undefined;
+      expect(entry('aws-cloud-credentials')).toMatchObject({ change: 'changed', probe: 'ok', blocker: false });
+      expect(entry('cloud-credentials')).toMatchObject({ change: 'new', blocker: true });
+      expect(entry('cloud-credentials')?.probe).toContain('403');
+      expect(entry('cloud-credentials')?.action).toContain('CAP did not issue credentials for role c1-openshift-ingress-operator-cloud-credentials');
+      expect(cap.sim.calls.map((c) => c.role).sort()).toEqual([
+        'c1-openshift-ingress-operator-cloud-credentials',
+        'c1-openshift-machine-api-aws-cloud-credentials',
+      ]);
+      expect(run.code).toBe(1);
+      for (const issued of cap.sim.issued) {
+        for (const value of [issued.accessKeyId, issued.secretAccessKey, issued.sessionToken]) expect(run.stdout + run.stderr).not.toContain(value);
+      }
+      expect(await readdir(join(dir, 'manifests'))).not.toContain('cap-ingress-operator-secret.yaml');
+    } finally {
+      await cap.stop();
+    }
   });
 });

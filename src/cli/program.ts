@@ -138,14 +138,22 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
       setExitCode(await status(opts, ctx));
     });
 
-  program
-    .command('preflight')
-    .description("before a minor upgrade: compare the next release's AWS CredentialsRequests with today's, say what blocks the upgrade and write what it needs")
+  addLogFlags(
+    addCapFlags(
+      program
+        .command('preflight')
+        .description(
+          "before a minor upgrade: compare the next release's AWS CredentialsRequests with today's, say what blocks the upgrade and write what it needs",
+        ),
+    ),
+    'warn',
+  )
     .requiredOption('--to <path>', "the next release's requests: file, folder or - (oc adm release extract --credentials-requests --included --to=DIR)")
     .option('--from <path>', "the current release's requests (offline comparison)")
     .option('--manifests <dir>', 'the Secret and RBAC manifests generate wrote (offline comparison)')
     .option('--kubeconfig <file>', 'cluster to compare with (default: in-cluster, then KUBECONFIG, then ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
+    .option('--probe-cap', 'ask CAP once for each role of a new or changed request (CAP settings as for refresh); nothing is written')
     .option('--apply', 'in a cluster: set cloudcredential.openshift.io/upgradeable-to to --to-version when nothing blocks (never lowers it)')
     .option('--out <dir>', 'write the Secrets, RBAC, IAM policies and update-roles.sh the upgrade needs here')
     .option('--policies-updated', 'the updated IAM policies have been applied (iam/update-roles.sh)')

@@ -19,9 +19,12 @@ import { assignRoles, DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap,
 import { componentNames } from '../manifests/component-names.js';
 import { selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
 import { UPDATE_ROLES_SCRIPT_FILE, updateRolesScript } from '../manifests/update-roles-script.js';
-import type { CommandContext } from './context.js';
+import { buildCapClient, type CapFlags, loadIdentity, resolveCapSettings } from './cap-settings.js';
+import { type CommandContext, loggerFor } from './context.js';
+import type { LogFormat, LogLevel } from '../log/logger.js';
+import { errorMessage } from '../core/errors.js';
 
-export interface PreflightOptions {
+export interface PreflightOptions extends CapFlags {
   /** The next release's requests: a file, a folder or `-`. */
   to: string;
   /** Offline: the current release's requests. */
@@ -42,6 +45,10 @@ export interface PreflightOptions {
   apply?: boolean;
   kubeconfig?: string;
   context?: string;
+  /** Ask CAP once for each role of a new or changed request, and report whether the certificate may use it. */
+  probeCap?: boolean;
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
 }
 
 /** `cap-token-refresh preflight`: is the upgrade to the next release's CredentialsRequests safe, and what to change first. */
@@ -76,7 +83,8 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
   const comparison = compareReleases(current, next);
   const newRefs = comparison.requests.filter((r) => r.change === 'new' && !state.secrets.has(secretKey(r.request))).map((r) => r.request.secretRef);
   const { roles } = assignRoles(newRefs, await readRoleSource(opts, ctx.cwd));
-  const report = planPreflight(comparison, state, { policiesUpdated: opts.policiesUpdated ?? false, rolesForNew: roles });
+  const planned = planPreflight(comparison, state, { policiesUpdated: opts.policiesUpdated ?? false, rolesForNew: roles });
+  const report = opts.probeCap ? await probeCap(planned, opts, ctx) : planned;
   if (opts.out !== undefined) {
     const written = await writePreflightFiles(resolve(ctx.cwd, opts.out), next, report, state, opts.partition ?? 'aws-iso');
     ctx.stderr(`wrote ${written.length} file(s) under ${opts.out}\n`);
@@ -92,6 +100,40 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
     );
   }
   return report.blockers === 0 ? 0 : 1;
+}
+
+/**
+ * One CAP request per role of a new or changed request, with the settings `refresh` uses. The
+ * credentials are dropped unread; a role CAP refuses becomes a blocker, since the upgraded
+ * operator would get no credentials.
+ */
+async function probeCap(report: PreflightReport, opts: PreflightOptions, ctx: CommandContext): Promise<PreflightReport> {
+  const logger = loggerFor(ctx, opts);
+  const settings = resolveCapSettings(opts, ctx);
+  if (!settings.agency || !settings.mission) throw new ConfigError('--probe-cap needs the agency and mission (AGENCY and MISSION, or --agency and --mission)');
+  const identity = await loadIdentity(settings, ctx, logger);
+  const cap = buildCapClient(settings, identity, ctx, logger);
+  try {
+    const probed = await Promise.all(
+      report.requests.map(async (entry) => {
+        if ((entry.change !== 'new' && entry.change !== 'changed') || entry.role === null) return entry;
+        try {
+          await cap.fetchCredentials({ agency: settings.agency!, mission: settings.mission!, role: entry.role });
+          return { ...entry, probe: 'ok' };
+        } catch (err) {
+          const error = errorMessage(err);
+          const action = [
+            entry.action,
+            `CAP did not issue credentials for role ${entry.role} with this certificate (${error}); ask the CAP administrators to allow it`,
+          ];
+          return { ...entry, probe: error, blocker: true, action: action.filter(Boolean).join('; ') };
+        }
+      }),
+    );
+    return { requests: probed, blockers: probed.filter((e) => e.blocker).length };
+  } finally {
+    await cap.close();
+  }
 }
 
 /** The cluster connection, and a wrapper that turns an API failure into an error that says what to fix. */

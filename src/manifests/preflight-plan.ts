@@ -32,6 +32,8 @@ export interface PreflightEntry {
   conditionChanged?: string[];
   blocker: boolean;
   action?: string;
+  /** With --probe-cap: `ok`, or why CAP did not issue credentials for the role. */
+  probe?: string;
 }
 
 export interface PreflightReport {
