@@ -31,13 +31,13 @@ async function objectsOf(files: string[]): Promise<KubeObject[]> {
 }
 
 /** A cluster running `from`: its AWS CredentialsRequests, and what generate wrote for them applied. next/ holds `to`. */
-async function cluster(from: string[], to: string[], annotation?: string): Promise<string> {
+async function cluster(from: string[], to: string[], annotation?: string, ...generateFlags: string[]): Promise<string> {
   const work = await mkdtemp(join(dir, 'run-'));
   await mkdir(join(work, 'from'));
   await mkdir(join(work, 'next'));
   for (const file of from) await copyFile(join(requests, file), join(work, 'from', file));
   for (const file of to) await copyFile(join(requests, file), join(work, 'next', file));
-  const generated = await runCli(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1'], { cwd: work });
+  const generated = await runCli(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], { cwd: work });
   expect(generated.code).toBe(0);
   for (const object of await objectsOf(from.map((f) => join(work, 'from', f)))) {
     if (object.kind === 'CredentialsRequest' && (object.spec as { providerSpec?: { kind?: string } }).providerSpec?.kind === 'AWSProviderSpec') {
@@ -57,11 +57,51 @@ async function cluster(from: string[], to: string[], annotation?: string): Promi
   return work;
 }
 
+const RELEASE_PAIRS = [
+  {
+    from: 'machine-api-operator.release-4.8.yaml',
+    to: 'machine-api-operator.release-4.12.yaml',
+    secret: 'aws-cloud-credentials',
+    added: ['ec2:DescribeRegions'],
+    removed: [],
+    flags: [] as string[],
+    generate: [] as string[],
+  },
+  {
+    from: 'machine-api-operator.release-4.12.yaml',
+    to: 'machine-api-operator.yaml',
+    secret: 'aws-cloud-credentials',
+    added: ['ec2:AllocateHosts'],
+    removed: [],
+    flags: [],
+    generate: [],
+  },
+  {
+    from: 'aws-ebs-csi-driver-operator.release-4.10.yaml',
+    to: 'aws-ebs-csi-driver-operator.yaml',
+    secret: 'ebs-cloud-credentials',
+    added: ['ec2:LockSnapshot'],
+    removed: [],
+    flags: [],
+    generate: [],
+  },
+  {
+    from: 'cluster-api.release-4.16.yaml',
+    to: 'cluster-api.yaml',
+    secret: 'capa-manager-bootstrap-credentials',
+    added: ['ec2:AllocateHosts'],
+    removed: ['iam:CreateServiceLinkedRole'],
+    flags: ['--include-tech-preview', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS'],
+    generate: ['--include-tech-preview'],
+  },
+];
+
 interface Entry {
   secret: { namespace: string; name: string };
   change: string;
   role: string | null;
   added?: string[];
+  removed?: string[];
   blocker: boolean;
   action?: string;
 }
@@ -152,5 +192,18 @@ describe('cap-token-refresh preflight (cluster)', () => {
     const run = await preflight(work);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('preflight needs list on credentialsrequests');
+  });
+
+  it.each(RELEASE_PAIRS)('$from to $to: added actions block until --policies-updated, removed ones only inform', async (pair) => {
+    const work = await cluster([pair.from], [pair.to], undefined, ...pair.generate);
+    const before = await preflight(work, ...pair.flags);
+    const entry = before.bySecret(pair.secret);
+    expect(entry).toMatchObject({ change: 'changed', blocker: true });
+    expect(entry?.added).toEqual(expect.arrayContaining(pair.added));
+    expect(entry?.removed ?? []).toEqual(expect.arrayContaining(pair.removed));
+    expect(before.code).toBe(1);
+    const after = await preflight(work, ...pair.flags, '--policies-updated');
+    expect(after.bySecret(pair.secret)?.blocker).toBe(false);
+    expect(after.code).toBe(0);
   });
 });

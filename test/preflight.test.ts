@@ -25,6 +25,45 @@ async function upgrade(from: string[], to: string[], ...generateFlags: string[])
   return dir;
 }
 
+const RELEASE_PAIRS = [
+  {
+    from: 'machine-api-operator.release-4.8.yaml',
+    to: 'machine-api-operator.release-4.12.yaml',
+    secret: 'aws-cloud-credentials',
+    added: ['ec2:DescribeRegions'],
+    removed: [],
+    flags: [] as string[],
+    generate: [] as string[],
+  },
+  {
+    from: 'machine-api-operator.release-4.12.yaml',
+    to: 'machine-api-operator.yaml',
+    secret: 'aws-cloud-credentials',
+    added: ['ec2:AllocateHosts'],
+    removed: [],
+    flags: [],
+    generate: [],
+  },
+  {
+    from: 'aws-ebs-csi-driver-operator.release-4.10.yaml',
+    to: 'aws-ebs-csi-driver-operator.yaml',
+    secret: 'ebs-cloud-credentials',
+    added: ['ec2:LockSnapshot'],
+    removed: [],
+    flags: [],
+    generate: [],
+  },
+  {
+    from: 'cluster-api.release-4.16.yaml',
+    to: 'cluster-api.yaml',
+    secret: 'capa-manager-bootstrap-credentials',
+    added: ['ec2:AllocateHosts'],
+    removed: ['iam:CreateServiceLinkedRole'],
+    flags: ['--include-tech-preview', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS'],
+    generate: ['--include-tech-preview'],
+  },
+];
+
 interface Entry {
   name: string;
   secret: { namespace: string; name: string };
@@ -166,5 +205,18 @@ describe('cap-token-refresh preflight (offline)', () => {
     } finally {
       await cap.stop();
     }
+  });
+
+  it.each(RELEASE_PAIRS)('$from to $to: added actions block until --policies-updated, removed ones only inform', async (pair) => {
+    const work = await upgrade([pair.from], [pair.to], ...pair.generate);
+    const before = await preflight(work, ...pair.flags);
+    const entry = before.bySecret(pair.secret);
+    expect(entry).toMatchObject({ change: 'changed', blocker: true });
+    expect(entry?.added).toEqual(expect.arrayContaining(pair.added));
+    expect(entry?.removed ?? []).toEqual(expect.arrayContaining(pair.removed));
+    expect(before.code).toBe(1);
+    const after = await preflight(work, ...pair.flags, '--policies-updated');
+    expect(after.bySecret(pair.secret)?.blocker).toBe(false);
+    expect(after.code).toBe(0);
   });
 });
