@@ -81,6 +81,15 @@ function freshAnnotations(now = Date.now()): Record<string, string> {
   return { 'cap-token-refresh/refreshed-at': iso(now - 5 * 60_000), 'cap-token-refresh/expiration': iso(now + 55 * 60_000) };
 }
 
+/** A Secret as a refresh for its own role left it: fresh annotations, the issued role and data that serves. */
+function refreshedFor(role: string | undefined, now = Date.now()): { annotations: Record<string, string>; data: Record<string, string> } {
+  const ini = '[default]\naws_access_key_id = ASIAEARLIERWRITE0001\naws_secret_access_key = earlier\naws_session_token = earlier\n';
+  return {
+    annotations: { ...freshAnnotations(now), ...(role ? { 'cap-token-refresh/issued-role': role } : {}) },
+    data: { aws_access_key_id: b64('ASIAEARLIERWRITE0001'), aws_secret_access_key: b64('earlier'), credentials: b64(ini) },
+  };
+}
+
 const writes = () => kube.requests.filter((r) => r.resource === 'secrets' && (r.verb === 'update' || r.verb === 'patch'));
 
 async function credentialsIni(secret: KubeObject): Promise<Record<string, string | undefined>> {
@@ -205,6 +214,7 @@ describe('refreshing the release Secrets', () => {
       expect(annotations).toEqual({
         'keep.example.com/note': 'annotation',
         'cap-token-refresh/role': ref.role,
+        'cap-token-refresh/issued-role': ref.role,
         'cap-token-refresh/expiration': creds.expiration,
       });
       expect(Math.abs(Date.parse(refreshedAt!) - Date.now())).toBeLessThan(60_000);
@@ -271,9 +281,13 @@ describe('refreshing the release Secrets', () => {
   it('refreshes only the Secret whose last third of lifetime has begun', async () => {
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    for (const s of RELEASE_SECRETS) seedSecret(s, { annotations: freshAnnotations(now) });
+    for (const s of RELEASE_SECRETS) seedSecret(s, refreshedFor(s.role, now));
     const [dueRef] = RELEASE_SECRETS;
-    seedSecret(dueRef!, { annotations: { 'cap-token-refresh/refreshed-at': iso(now - 50 * 60_000), 'cap-token-refresh/expiration': iso(now + 10 * 60_000) } });
+    const seeded = refreshedFor(dueRef!.role, now);
+    seedSecret(dueRef!, {
+      ...seeded,
+      annotations: { ...seeded.annotations, 'cap-token-refresh/refreshed-at': iso(now - 50 * 60_000), 'cap-token-refresh/expiration': iso(now + 10 * 60_000) },
+    });
     const callsBefore = cap.sim.calls.length;
     const r = await run(['--output', 'json']);
     expect(r.code).toBe(0);
@@ -284,6 +298,37 @@ describe('refreshing the release Secrets', () => {
     ).toEqual([key(dueRef!)]);
     expect(cap.sim.calls.slice(callsBefore).map((c) => c.role)).toEqual([dueRef!.role]);
     expect(writes()).toHaveLength(1);
+  });
+
+  it('refreshes Secrets that only look fresh: emptied, seeded by fill, re-roled; then leaves them alone', async () => {
+    const now = Date.now();
+    for (const s of RELEASE_SECRETS) seedSecret(s, refreshedFor(s.role, now));
+    const [emptied, seededRef, reroled] = RELEASE_SECRETS;
+    const fresh = refreshedFor(emptied!.role, now);
+    // Applying the generated manifests again empties the data and keeps the annotations.
+    seedSecret(emptied!, { annotations: fresh.annotations, data: { aws_access_key_id: '', aws_secret_access_key: '', credentials: '' } });
+    const { 'cap-token-refresh/issued-role': _, ...seededAnnotations } = refreshedFor(seededRef!.role, now).annotations;
+    seedSecret(seededRef!, { ...refreshedFor(seededRef!.role, now), annotations: seededAnnotations });
+    seedSecret(reroled!, { ...refreshedFor(reroled!.role, now), annotations: { ...refreshedFor('the-seed-role', now).annotations } });
+    const callsBefore = cap.sim.calls.length;
+    const r = await run(['--output', 'json']);
+    expect(r.code).toBe(0);
+    const due = [emptied!, seededRef!, reroled!];
+    expect(
+      report(r)
+        .targets.filter((t) => t.result === 'refreshed')
+        .map(key)
+        .sort(),
+    ).toEqual(due.map(key).sort());
+    expect(
+      cap.sim.calls
+        .slice(callsBefore)
+        .map((c) => c.role)
+        .sort(),
+    ).toEqual(due.map((d) => d.role).sort());
+    for (const d of due) expect(kube.getSecret(d.namespace, d.name)!.metadata.annotations?.['cap-token-refresh/issued-role']).toBe(d.role);
+    const second = await run(['--output', 'json']);
+    expect(report(second).targets.map((t) => t.result)).toEqual(RELEASE_SECRETS.map(() => 'fresh'));
   });
 });
 
@@ -313,7 +358,7 @@ describe('conflicts', () => {
   it('does not write a Secret that another writer refreshed meanwhile (never twice for one due period)', async () => {
     seedSecret(target);
     let bumped = 0;
-    const theirs = freshAnnotations();
+    const { annotations: theirs, data: theirData } = refreshedFor(target.role);
     kube.onBeforeWrite((req) => {
       if (req.resource !== 'secrets' || bumped > 0) return;
       bumped++;
@@ -321,7 +366,7 @@ describe('conflicts', () => {
       kube.putSecret({
         ...current,
         metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, ...theirs } },
-        data: { ...(current.data as Record<string, string>), aws_access_key_id: b64('ASIAOTHERWRITER0001') },
+        data: { ...(current.data as Record<string, string>), ...theirData, aws_access_key_id: b64('ASIAOTHERWRITER0001') },
       });
     });
     const r = await run(['--target', key(target), '--output', 'json']);

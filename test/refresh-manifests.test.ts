@@ -104,6 +104,35 @@ describe('refresh policy on disk', () => {
     expect(await snapshotDir(dir)).not.toEqual(before);
   });
 
+  it('after fill (one response in every Secret) the next refresh asks CAP for each role; the one after leaves them alone', async () => {
+    const dir = await makeManifestDir(THREE);
+    const seed = JSON.stringify({
+      Credentials: {
+        AccessKeyId: 'ASIASEEDEDBYFILL0001',
+        SecretAccessKey: 'seeded-secret',
+        SessionToken: 'seeded-token',
+        Expiration: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    });
+    const filled = await runCli(['fill', '--manifests', dir], { env: cap.env, input: seed });
+    expect(filled.code).toBe(0);
+    const status = await runCli(['status', '--manifests', dir, '-o', 'json'], { env: cap.env });
+    expect(JSON.parse(status.stdout).targets.map((t: { verdict: string; note: string }) => [t.verdict, t.note.split(':')[0]])).toEqual(
+      THREE.map(() => ['due', 'seeded']),
+    );
+    const calls = cap.sim.calls.length;
+    const first = await run(['refresh', '--manifests', dir, '--output', 'json']);
+    expect(json(first).targets.map((t) => t.result)).toEqual(['refreshed', 'refreshed', 'refreshed']);
+    expect(cap.sim.calls.length).toBe(calls + 2);
+    for (const t of THREE) {
+      const doc = parse(await readFile(join(dir, t.file), 'utf8'));
+      expect(doc.metadata.annotations['cap-token-refresh/issued-role']).toBe(t.role);
+      expect(doc.stringData.aws_access_key_id).not.toBe('ASIASEEDEDBYFILL0001');
+    }
+    const second = await run(['refresh', '--manifests', dir, '--output', 'json']);
+    expect(json(second).targets.map((t) => t.result)).toEqual(['fresh', 'fresh', 'fresh']);
+  });
+
   it('--renew-before makes fresh targets due', async () => {
     const dir = await makeManifestDir(THREE.slice(0, 1));
     await run(['refresh', '--manifests', dir]);

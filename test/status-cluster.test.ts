@@ -60,7 +60,11 @@ function seed(kinds: readonly Kind[]): void {
       metadata: {
         namespace: NS,
         name: kind,
-        annotations: { ...(spec.role !== undefined ? { 'cap-token-refresh/role': spec.role } : {}), ...spec.annotations() },
+        annotations: {
+          ...(spec.role !== undefined ? { 'cap-token-refresh/role': spec.role } : {}),
+          ...(spec.role ? { 'cap-token-refresh/issued-role': spec.role } : {}),
+          ...spec.annotations(),
+        },
       },
       type: 'Opaque',
       data: {

@@ -10,9 +10,11 @@ const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOStr
 /** Secret values planted in every manifest: status must never print them. */
 const PLANTED = { accessKeyId: 'ASIAPLANTEDKEY7777', secret: 'planted-secret-access-key-value', token: 'FwoGplanted-session-token-value' };
 
-function secret(name: string, opts: { role?: string; managed?: boolean; expiration?: string; refreshedAt?: string }): string {
+function secret(name: string, opts: { role?: string; issuedRole?: string | null; managed?: boolean; expiration?: string; refreshedAt?: string }): string {
+  const issuedRole = opts.issuedRole === null ? undefined : (opts.issuedRole ?? opts.role);
   const annotations = [
     ...(opts.role !== undefined ? [`    cap-token-refresh/role: "${opts.role}"`] : []),
+    ...(issuedRole ? [`    cap-token-refresh/issued-role: "${issuedRole}"`] : []),
     ...(opts.expiration ? [`    cap-token-refresh/expiration: ${opts.expiration}`] : []),
     ...(opts.refreshedAt ? [`    cap-token-refresh/refreshed-at: ${opts.refreshedAt}`] : []),
   ];
@@ -43,6 +45,13 @@ const TARGETS = {
   expired: () => secret('expired', { role: 'role-expired', refreshedAt: at(-70), expiration: at(-10) }),
   noRole: () => secret('no-role', {}),
   emptyRole: () => secret('empty-role', { role: '', refreshedAt: at(-10), expiration: at(50) }),
+  seeded: () => secret('seeded', { role: 'role-seeded', issuedRole: null, refreshedAt: at(-10), expiration: at(50) }),
+  reroled: () => secret('reroled', { role: 'role-new', issuedRole: 'role-old', refreshedAt: at(-10), expiration: at(50) }),
+  emptied: () =>
+    secret('emptied', { role: 'role-emptied', refreshedAt: at(-10), expiration: at(50) }).replace(
+      /stringData:[\s\S]*$/,
+      'stringData:\n  aws_access_key_id: ""\n  aws_secret_access_key: ""\n  credentials: ""\n',
+    ),
   broken: () => 'kind: Secret\nmetadata: [unclosed\n',
   unlabelled: () => secret('plain', { managed: false }),
 };
@@ -105,6 +114,18 @@ describe('cap-token-refresh status --manifests', () => {
     expect(r.stdout).toMatch(/^expired: openshift-test\/expired: the credentials expired at/m);
     expect(r.stdout).toMatch(/^unmanaged: openshift-test\/no-role: .*no cap-token-refresh\/role annotation/m);
     expect(r.stdout).toMatch(/^unmanaged: .*broken\.yaml: .*not valid YAML/m);
+  });
+
+  it('shows seeded, re-roled and emptied Secrets as due with the reason, whatever their expiration says', async () => {
+    const r = await status(['--manifests', await manifests(['ok', 'seeded', 'reroled', 'emptied'])]);
+    expect(r.code).toBe(0);
+    expectNoSecrets(r);
+    for (const name of ['seeded', 'reroled', 'emptied']) expect(r.stdout).toMatch(new RegExp(`^openshift-test/${name}\\s+\\S+\\s+due\\s`, 'm'));
+    expect(r.stdout).toMatch(/^due: openshift-test\/seeded: seeded: no cap-token-refresh\/issued-role annotation/m);
+    expect(r.stdout).toMatch(/^due: openshift-test\/reroled: role changed: issued for "role-old"/m);
+    expect(r.stdout).toMatch(
+      /^due: openshift-test\/emptied: empty: its data cannot serve the operator \(aws_access_key_id, aws_secret_access_key, credentials are empty/m,
+    );
   });
 
   it('--output json gives the DESIGN.md object with verdict, time left, last refresh and the client certificate', async () => {

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
-import { ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
+import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
 import { openPkcs12 } from '../cap/pkcs12.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
 import { renderColumns, type TargetReport } from '../core/report.js';
@@ -22,6 +22,9 @@ export interface StatusTarget {
   role?: string;
   expiration?: string;
   refreshedAt?: string;
+  issuedRole?: string;
+  /** Why the data cannot serve; the target is then due. */
+  dataProblem?: string;
   /** Set when the target could not be read or is not properly managed; it is then unmanaged. */
   problem?: string;
   file?: string;
@@ -66,13 +69,31 @@ export function createJudge(policy: RefreshPolicy): JudgeTarget {
   return (t, now) => {
     if (t.problem) return { verdict: 'unmanaged', note: t.problem };
     if (!t.role) return { verdict: 'unmanaged', note: `no ${ANNOTATION_ROLE} annotation; set it to the IAM role CAP should issue` };
-    const d = decideRefresh({ ...(t.expiration ? { expiration: t.expiration } : {}), ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}) }, now, policy);
+    const d = decideRefresh(t, now, policy);
     const at = d.expiration ? { expiration: d.expiration } : {};
     switch (d.reason) {
       case 'fresh':
         return { verdict: 'ok', ...at };
       case 'expired':
         return { verdict: 'expired', ...at, note: `the credentials expired at ${formatRfc3339(d.expiration!)}; run cap-token-refresh refresh (or fill) now` };
+      case 'unusable-data':
+        return {
+          verdict: 'due',
+          ...at,
+          note: `empty: its data cannot serve the operator (${t.dataProblem}), whatever its annotations say; the next refresh writes it`,
+        };
+      case 'seeded':
+        return {
+          verdict: 'due',
+          ...at,
+          note: `seeded: no ${ANNOTATION_ISSUED_ROLE} annotation (fill wrote one response into every Secret); the next refresh asks CAP for its own role`,
+        };
+      case 'role-changed':
+        return {
+          verdict: 'due',
+          ...at,
+          note: `role changed: issued for ${JSON.stringify(t.issuedRole)}, the ${ANNOTATION_ROLE} annotation now says ${JSON.stringify(t.role)}; the next refresh asks CAP for the new role`,
+        };
       case 'no-expiration':
         return { verdict: 'due', note: 'never refreshed (no cap-token-refresh/expiration annotation); the next refresh writes it' };
       case 'invalid-expiration':
@@ -207,6 +228,8 @@ export function toStatusTarget(t: RefreshTarget): StatusTarget {
     ...(t.role ? { role: t.role } : {}),
     ...(t.expiration ? { expiration: t.expiration } : {}),
     ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}),
+    ...(t.issuedRole ? { issuedRole: t.issuedRole } : {}),
+    ...(t.dataProblem ? { dataProblem: t.dataProblem } : {}),
     ...(t.problem ? { problem: t.problem } : {}),
   };
 }

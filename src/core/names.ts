@@ -5,6 +5,8 @@ export const ANNOTATION_AGENCY = 'cap-token-refresh/agency';
 export const ANNOTATION_MISSION = 'cap-token-refresh/mission';
 export const ANNOTATION_EXPIRATION = 'cap-token-refresh/expiration';
 export const ANNOTATION_REFRESHED_AT = 'cap-token-refresh/refreshed-at';
+/** The role CAP was asked for at the last refresh; a Secret whose role annotation differs (or that has none, as after `fill`) is due. */
+export const ANNOTATION_ISSUED_ROLE = 'cap-token-refresh/issued-role';
 export const LABEL_MANAGED = 'cap-token-refresh/managed';
 
 /** Keys of the operator Secret that every write sets (DESIGN.md, "The Secret an operator reads"). */

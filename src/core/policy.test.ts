@@ -26,6 +26,24 @@ describe('decideRefresh', () => {
     expect(d.reason).toBe(reason);
   });
 
+  const FRESH = { expiration: at(60), refreshedAt: at(0) };
+  it.each([
+    ['empty data, fresh annotations', { ...FRESH, role: 'r', issuedRole: 'r', dataProblem: 'credentials is empty or missing' }, true, 'unusable-data'],
+    ['seeded by fill (no issued-role)', { ...FRESH, role: 'r' }, true, 'seeded'],
+    ['role changed by hand', { ...FRESH, role: 'new', issuedRole: 'old' }, true, 'role-changed'],
+    ['issued for its own role', { ...FRESH, role: 'r', issuedRole: 'r' }, false, 'fresh'],
+    ['own role but less than a third left', { expiration: at(10), refreshedAt: at(-50), role: 'r', issuedRole: 'r' }, true, 'lifetime-third'],
+    ['empty data wins over a changed role', { ...FRESH, role: 'new', issuedRole: 'old', dataProblem: 'x' }, true, 'unusable-data'],
+  ])('%s', (_, state, due, reason) => {
+    const d = decideRefresh(state, NOW, DEFAULT);
+    expect(d.due).toBe(due);
+    expect(d.reason).toBe(reason);
+  });
+
+  it('keeps the expiration of a Secret that is due for its data or role', () => {
+    expect(decideRefresh({ ...FRESH, role: 'r' }, NOW, DEFAULT).expiration?.toISOString()).toBe('2026-11-28T13:00:00.000Z');
+  });
+
   it('reports the parsed expiration', () => {
     expect(decideRefresh({ expiration: at(60), refreshedAt: at(0) }, NOW, DEFAULT).expiration?.toISOString()).toBe('2026-11-28T13:00:00.000Z');
   });

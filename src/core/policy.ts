@@ -6,7 +6,29 @@ export interface RefreshPolicy {
   force: boolean;
 }
 
-export type RefreshReason = 'forced' | 'no-expiration' | 'invalid-expiration' | 'expired' | 'lifetime-third' | 'renew-before' | 'fresh';
+export type RefreshReason =
+  | 'forced'
+  | 'unusable-data'
+  | 'seeded'
+  | 'role-changed'
+  | 'no-expiration'
+  | 'invalid-expiration'
+  | 'expired'
+  | 'lifetime-third'
+  | 'renew-before'
+  | 'fresh';
+
+/** What the policy reads of a target: its annotations, and what is wrong with its data (see findSecretDataProblem). */
+export interface RefreshState {
+  expiration?: string;
+  refreshedAt?: string;
+  /** `cap-token-refresh/role`; when absent the role rules do not apply. */
+  role?: string;
+  /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
+  issuedRole?: string;
+  /** Why the data cannot serve the operator; undefined when it can. */
+  dataProblem?: string;
+}
 
 export interface RefreshDecision {
   due: boolean;
@@ -15,14 +37,23 @@ export interface RefreshDecision {
 }
 
 /**
- * DESIGN.md's refresh policy: due when there is no (valid) expiration annotation, when less
- * than a third of the lifetime (expiration - refreshed-at) is left, when less than
- * renewBefore is left, or when forced; fresh otherwise.
+ * DESIGN.md's refresh policy: due, whatever the annotations say, when the data cannot serve
+ * (empty, missing, or a `credentials` INI that is not the plain one); due when the issued-role
+ * annotation is missing (seeded by `fill`) or differs from the role; due when there is no
+ * (valid) expiration annotation, when less than a third of the lifetime (expiration -
+ * refreshed-at) is left, when less than renewBefore is left, or when forced; fresh otherwise.
  */
-export function decideRefresh(annotations: { expiration?: string; refreshedAt?: string }, now: Date, policy: RefreshPolicy): RefreshDecision {
+export function decideRefresh(annotations: RefreshState, now: Date, policy: RefreshPolicy): RefreshDecision {
   const expiration = annotations.expiration ? parseIsoTime(annotations.expiration) : undefined;
   const withExpiry = <T extends object>(d: T) => (expiration ? { ...d, expiration } : d);
   if (policy.force) return withExpiry({ due: true, reason: 'forced' as const });
+  // Expired first: status fails on it whatever else is wrong.
+  if (expiration && expiration.getTime() <= now.getTime()) return { due: true, reason: 'expired', expiration };
+  if (annotations.dataProblem !== undefined) return withExpiry({ due: true, reason: 'unusable-data' as const });
+  if (annotations.role !== undefined) {
+    if (annotations.issuedRole === undefined) return withExpiry({ due: true, reason: 'seeded' as const });
+    if (annotations.issuedRole !== annotations.role) return withExpiry({ due: true, reason: 'role-changed' as const });
+  }
   if (!annotations.expiration) return { due: true, reason: 'no-expiration' };
   if (!expiration) return { due: true, reason: 'invalid-expiration' };
   const left = expiration.getTime() - now.getTime();

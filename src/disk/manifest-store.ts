@@ -54,6 +54,8 @@ export async function loadManifestTargets(dir: string): Promise<ManifestTarget[]
           ...(s.mission ? { mission: s.mission } : {}),
           ...(s.expiration ? { expiration: s.expiration } : {}),
           ...(s.refreshedAt ? { refreshedAt: s.refreshedAt } : {}),
+          ...(s.issuedRole ? { issuedRole: s.issuedRole } : {}),
+          ...(s.dataProblem ? { dataProblem: s.dataProblem } : {}),
           ...(s.role === '' ? { problem: `the annotation cap-token-refresh/role is empty in ${file}; set it to the IAM role CAP should issue` } : {}),
         });
       }
@@ -118,7 +120,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
     return swept.get(dir)!;
   };
 
-  async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]> {
+  async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]> {
     await sweepOnce(dirname(file));
     return withFileLock(
       join(dirname(file), `.${basename(file)}.lock`),
@@ -141,7 +143,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
             outcomes.push({ ok: true, expiration: formatRfc3339(creds.expiration) });
           }
         }
-        if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt));
+        if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt, issuedRole));
         return outcomes;
       },
       deps.lock,
@@ -149,7 +151,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
   }
 
   return {
-    async write(targets: ManifestTarget[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]> {
+    async write(targets: ManifestTarget[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]> {
       const byFile = new Map<string, ManifestTarget[]>();
       for (const t of targets) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
       const outcomes = new Map<ManifestTarget, WriteOutcome>();
@@ -157,7 +159,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
         [...byFile].map(async ([file, inFile]) => {
           let results: WriteOutcome[];
           try {
-            results = await inProcess(file, () => writeFile(file, inFile, creds, refreshedAt));
+            results = await inProcess(file, () => writeFile(file, inFile, creds, refreshedAt, issuedRole));
           } catch (err) {
             const error = describeWriteError(file, err);
             results = inFile.map(() => ({ ok: false, error }));

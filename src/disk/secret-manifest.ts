@@ -4,6 +4,7 @@ import { buildSecretStringData } from '../core/credentials.js';
 import {
   ANNOTATION_AGENCY,
   ANNOTATION_EXPIRATION,
+  ANNOTATION_ISSUED_ROLE,
   ANNOTATION_MISSION,
   ANNOTATION_REFRESHED_AT,
   ANNOTATION_ROLE,
@@ -12,6 +13,7 @@ import {
 } from '../core/names.js';
 import { errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
+import { findSecretDataProblem } from '../core/secret-data.js';
 
 /** A managed Secret found in a manifest file: what the refresh needs to decide and to report. */
 export interface ManagedSecretManifest {
@@ -24,6 +26,9 @@ export interface ManagedSecretManifest {
   mission?: string;
   expiration?: string;
   refreshedAt?: string;
+  issuedRole?: string;
+  /** Why the data cannot serve (key names only); undefined when it can. */
+  dataProblem?: string;
 }
 
 export class ManifestParseError extends Error {
@@ -88,6 +93,8 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
     const mission = opt(ANNOTATION_MISSION);
     const expiration = opt(ANNOTATION_EXPIRATION);
     const refreshedAt = opt(ANNOTATION_REFRESHED_AT);
+    const issuedRole = opt(ANNOTATION_ISSUED_ROLE)?.trim();
+    const dataProblem = findSecretDataProblem(readCredentialValues(doc));
     const namespace = str(doc, ['metadata', 'namespace']) ?? 'default';
     const name = str(doc, ['metadata', 'name']) ?? '';
     checkEditable(doc, namespace, name);
@@ -100,17 +107,31 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
       ...(mission ? { mission } : {}),
       ...(expiration ? { expiration } : {}),
       ...(refreshedAt ? { refreshedAt } : {}),
+      ...(issuedRole ? { issuedRole } : {}),
+      ...(dataProblem ? { dataProblem } : {}),
     });
   });
   return found;
 }
 
+/** The three credential keys of a Secret document, decoded (`stringData` wins over base64 `data`, as in Kubernetes). */
+function readCredentialValues(doc: Document): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const key of SECRET_CREDENTIAL_KEYS) {
+    const plain = str(doc, ['stringData', key]);
+    const encoded = str(doc, ['data', key]);
+    values[key] = plain ?? (encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8'));
+  }
+  return values;
+}
+
 /**
  * Writes credentials into the Secret documents at `docIndexes`: the three keys under
- * `stringData` (removed from `data`), the expiration and refreshed-at annotations and the
- * managed label. Comments, key order and every other key stay as they were.
+ * `stringData` (removed from `data`), the expiration, refreshed-at and issued-role annotations
+ * (issued-role removed when none is given, as `fill` seeds) and the managed label. Comments,
+ * key order and every other key stay as they were.
  */
-export function applyCredentialsToManifest(text: string, docIndexes: number[], creds: CapCredentials, refreshedAt: Date): string {
+export function applyCredentialsToManifest(text: string, docIndexes: number[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): string {
   const docs = parseDocuments(text);
   for (const i of docIndexes) {
     const doc = docs[i];
@@ -129,6 +150,8 @@ export function applyCredentialsToManifest(text: string, docIndexes: number[], c
     if (isMap(data) && data.items.length === 0) doc.delete('data');
     doc.setIn(['metadata', 'annotations', ANNOTATION_EXPIRATION], formatRfc3339(creds.expiration));
     doc.setIn(['metadata', 'annotations', ANNOTATION_REFRESHED_AT], formatRfc3339(refreshedAt));
+    if (issuedRole !== undefined) doc.setIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE], issuedRole);
+    else if (doc.hasIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE])) doc.deleteIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE]);
     const managed = new Scalar('true');
     managed.type = Scalar.QUOTE_DOUBLE;
     doc.setIn(['metadata', 'labels', LABEL_MANAGED], managed);

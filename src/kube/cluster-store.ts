@@ -59,7 +59,7 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
 
   const fail = (error: string): WriteOutcome => ({ ok: false, error });
 
-  async function writeOne(target: ClusterTarget, creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome> {
+  async function writeOne(target: ClusterTarget, creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome> {
     const { namespace, name } = target;
     if (!target.secret) return fail(target.problem ?? `Secret ${namespace}/${name} was not read`);
     const original: SecretState = {
@@ -69,7 +69,7 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
     let current = target.secret;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const saved = await limit(() => api.replaceSecret(namespace, name, applyCredentialsToSecret(current, creds, refreshedAt)));
+        const saved = await limit(() => api.replaceSecret(namespace, name, applyCredentialsToSecret(current, creds, refreshedAt, issuedRole)));
         const expiration = formatRfc3339(creds.expiration);
         written.set(targetKey(target), {
           ...(saved.metadata?.uid ? { uid: saved.metadata.uid } : {}),
@@ -114,6 +114,6 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
     refreshedElsewhere,
     // Every API call goes through `limit`, so writes need no CAP slot.
     boundsOwnWrites: true,
-    write: (targets, creds, refreshedAt) => Promise.all(targets.map((t) => writeOne(t, creds, refreshedAt))),
+    write: (targets, creds, refreshedAt, issuedRole) => Promise.all(targets.map((t) => writeOne(t, creds, refreshedAt, issuedRole))),
   };
 }

@@ -64,13 +64,29 @@ describe('applyCredentialsToSecret', () => {
   it('drops an emptied stringData entirely', () => {
     expect(applyCredentialsToSecret({ ...read, stringData: { credentials: '' } }, creds, refreshedAt).stringData).toBeUndefined();
   });
+
+  it('records the role CAP was asked for, and removes it when none is given (seeded by fill)', () => {
+    expect(applyCredentialsToSecret(read, creds, refreshedAt, 'r').metadata?.annotations?.['cap-token-refresh/issued-role']).toBe('r');
+    const seeded = { ...read, metadata: { ...read.metadata, annotations: { ...read.metadata?.annotations, 'cap-token-refresh/issued-role': 'old' } } };
+    expect(applyCredentialsToSecret(seeded, creds, refreshedAt).metadata?.annotations).not.toHaveProperty('cap-token-refresh/issued-role');
+  });
 });
+
+const SERVING = {
+  aws_access_key_id: b64('ASIAEXAMPLE000000001'),
+  aws_secret_access_key: b64('k'),
+  credentials: b64('[default]\naws_access_key_id = A\naws_secret_access_key = k\naws_session_token = t\n'),
+};
 
 describe('readSecretState', () => {
   it.each([
     [{}, {}],
     [{ 'cap-token-refresh/role': ' r ' }, { role: 'r' }],
     [{ 'cap-token-refresh/role': '' }, { role: '' }],
+    [
+      { 'cap-token-refresh/role': 'r', 'cap-token-refresh/issued-role': 'q' },
+      { role: 'r', issuedRole: 'q' },
+    ],
     [
       {
         'cap-token-refresh/role': 'r',
@@ -82,6 +98,21 @@ describe('readSecretState', () => {
       { role: 'r', agency: 'A', refreshedAt: 't0', expiration: 't1' },
     ],
   ])('%j', (annotations, state) => {
-    expect(readSecretState({ metadata: { annotations } })).toEqual(state);
+    expect(readSecretState({ metadata: { annotations }, data: SERVING })).toEqual(state);
+  });
+
+  it.each([
+    ['no data', {}, undefined, 'aws_access_key_id, aws_secret_access_key, credentials are empty or missing'],
+    ['emptied by applying the manifests again', { aws_access_key_id: '', aws_secret_access_key: '', credentials: '' }, undefined, 'are empty or missing'],
+    [
+      'an INI without a session token',
+      { ...SERVING, credentials: b64('[default]\naws_access_key_id = A\naws_secret_access_key = k\n') },
+      undefined,
+      'credentials has no aws_session_token',
+    ],
+    ['stringData wins over data', SERVING, { credentials: '' }, 'credentials is empty or missing'],
+  ])('%s: the data cannot serve', (_, data, stringData, problem) => {
+    const state = readSecretState({ metadata: { annotations: { 'cap-token-refresh/role': 'r' } }, data, ...(stringData ? { stringData } : {}) });
+    expect(state.dataProblem).toContain(problem);
   });
 });

@@ -1,7 +1,17 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { buildSecretStringData, type CapCredentials } from '../core/credentials.js';
-import { ANNOTATION_AGENCY, ANNOTATION_EXPIRATION, ANNOTATION_MISSION, ANNOTATION_REFRESHED_AT, ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
+import {
+  ANNOTATION_AGENCY,
+  ANNOTATION_EXPIRATION,
+  ANNOTATION_ISSUED_ROLE,
+  ANNOTATION_MISSION,
+  ANNOTATION_REFRESHED_AT,
+  ANNOTATION_ROLE,
+  LABEL_MANAGED,
+  SECRET_CREDENTIAL_KEYS,
+} from '../core/names.js';
 import { formatRfc3339 } from '../core/policy.js';
+import { findSecretDataProblem } from '../core/secret-data.js';
 
 /** What the refresh needs to know of a Secret it read. */
 export interface SecretState {
@@ -10,6 +20,9 @@ export interface SecretState {
   mission?: string;
   expiration?: string;
   refreshedAt?: string;
+  issuedRole?: string;
+  /** Why the data cannot serve (never a value, only key names); undefined when it can. */
+  dataProblem?: string;
 }
 
 export function readSecretState(secret: V1Secret): SecretState {
@@ -26,16 +39,31 @@ export function readSecretState(secret: V1Secret): SecretState {
   if (expiration) state.expiration = expiration;
   const refreshedAt = pick(ANNOTATION_REFRESHED_AT);
   if (refreshedAt) state.refreshedAt = refreshedAt;
+  const issuedRole = pick(ANNOTATION_ISSUED_ROLE)?.trim();
+  if (issuedRole) state.issuedRole = issuedRole;
+  const dataProblem = findSecretDataProblem(readCredentialValues(secret));
+  if (dataProblem) state.dataProblem = dataProblem;
   return state;
+}
+
+/** The three credential keys of a Secret as read, decoded (`stringData` wins over `data`, as on a write). */
+function readCredentialValues(secret: V1Secret): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = {};
+  for (const key of SECRET_CREDENTIAL_KEYS) {
+    const plain = secret.stringData?.[key];
+    const encoded = secret.data?.[key];
+    values[key] = typeof plain === 'string' ? plain : typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
+  }
+  return values;
 }
 
 /**
  * The Secret as it is to be written: the three credential keys (base64 in `data`; the same keys
- * dropped from `stringData`, which would otherwise win), the expiration and refreshed-at
- * annotations and the managed label. Everything else, `resourceVersion` included, stays as read,
+ * dropped from `stringData`, which would otherwise win), the expiration, refreshed-at and
+ * issued-role annotations (issued-role removed when none is given: seeded) and the managed label. Everything else, `resourceVersion` included, stays as read,
  * so the update is refused with 409 if the Secret changed since.
  */
-export function applyCredentialsToSecret(secret: V1Secret, creds: CapCredentials, refreshedAt: Date): V1Secret {
+export function applyCredentialsToSecret(secret: V1Secret, creds: CapCredentials, refreshedAt: Date, issuedRole?: string): V1Secret {
   const next = structuredClone(secret);
   const values = buildSecretStringData(creds);
   const data = { ...(next.data ?? {}) };
@@ -52,7 +80,9 @@ export function applyCredentialsToSecret(secret: V1Secret, creds: CapCredentials
     ...(metadata.annotations ?? {}),
     [ANNOTATION_EXPIRATION]: formatRfc3339(creds.expiration),
     [ANNOTATION_REFRESHED_AT]: formatRfc3339(refreshedAt),
+    ...(issuedRole !== undefined ? { [ANNOTATION_ISSUED_ROLE]: issuedRole } : {}),
   };
+  if (issuedRole === undefined) delete metadata.annotations[ANNOTATION_ISSUED_ROLE];
   metadata.labels = { ...(metadata.labels ?? {}), [LABEL_MANAGED]: 'true' };
   next.metadata = metadata;
   return next;

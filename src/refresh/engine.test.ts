@@ -66,7 +66,7 @@ describe('runRefresh', () => {
     const seen: string[] = [];
     const report = await runRefresh(
       [
-        target('fresh', 'r1', { expiration: '2026-11-28T12:50:00Z', refreshedAt: '2026-11-28T11:50:00Z' }),
+        target('fresh', 'r1', { expiration: '2026-11-28T12:50:00Z', refreshedAt: '2026-11-28T11:50:00Z', issuedRole: 'r1' }),
         target('unreadable', 'r1', { problem: 'cannot read it' }),
         target('denied', 'broken'),
         target('ok', 'r2'),

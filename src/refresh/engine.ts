@@ -15,6 +15,10 @@ export interface RefreshTarget {
   mission?: string;
   expiration?: string;
   refreshedAt?: string;
+  /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
+  issuedRole?: string;
+  /** Why the Secret's data cannot serve (findSecretDataProblem); the target is then due whatever its annotations say. */
+  dataProblem?: string;
   file?: string;
   /** Set when the target could not be read; it is reported as failed with this message. */
   problem?: string;
@@ -22,7 +26,12 @@ export interface RefreshTarget {
 
 /** Where targets come from and where credentials go. A failed write throws with a message that names the cure. */
 export interface TargetStore<T extends RefreshTarget = RefreshTarget> {
-  write(targets: T[], creds: CapCredentials, refreshedAt: Date): Promise<WriteOutcome[]>;
+  /**
+   * `issuedRole` is the role CAP was asked for, recorded in `cap-token-refresh/issued-role`;
+   * without it (`fill`, one response for every Secret) the annotation is removed, so the next
+   * refresh asks for each Secret's own role.
+   */
+  write(targets: T[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]>;
   /**
    * The store bounds its own writes (the cluster store's API limiter): a role's writes then
    * run after its CAP slot is released, so the next CAP request never waits for them.
@@ -81,7 +90,7 @@ export async function runRefresh<T extends RefreshTarget>(
     const due = group.members.map((m) => m.target);
     let outcomes: WriteOutcome[];
     try {
-      outcomes = await store.write(due, creds, refreshedAt);
+      outcomes = await store.write(due, creds, refreshedAt, group.query.role);
     } catch (err) {
       outcomes = due.map(() => ({ ok: false as const, error: errorMessage(err) }));
     }
@@ -119,11 +128,7 @@ export async function runRefresh<T extends RefreshTarget>(
   const classify = (t: T, index: number): void => {
     const base = baseReport(t);
     if (t.problem) return settle(t, index, { ...base, result: 'failed', error: t.problem });
-    const decision = decideRefresh(
-      { ...(t.expiration ? { expiration: t.expiration } : {}), ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}) },
-      now,
-      settings.policy,
-    );
+    const decision = decideRefresh(t, now, settings.policy);
     if (!decision.due) {
       return settle(t, index, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
     }
@@ -141,7 +146,7 @@ export async function runRefresh<T extends RefreshTarget>(
     let group = groups.get(key);
     if (!group) groups.set(key, (group = startGroup(query)));
     group.members.push({ target: t, index });
-    deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason });
+    deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason, ...(t.dataProblem ? { data: t.dataProblem } : {}) });
   };
 
   await Promise.all(targets.map(async (t, index) => classify(await t, index)));
