@@ -112,7 +112,7 @@ async function preflight(work: string, ...flags: string[]) {
   return { ...run, report, bySecret: (name: string) => report?.requests.find((e) => e.secret.name === name) };
 }
 
-const annotation = () => (kube.getObject('CloudCredential', undefined, 'cluster')?.metadata.annotations ?? {})[UPGRADEABLE_TO];
+const annotation = () => kube.getObject('CloudCredential', undefined, 'cluster')?.metadata.annotations?.[UPGRADEABLE_TO];
 
 describe('cap-token-refresh preflight (cluster)', () => {
   it('added actions block --apply; with --policies-updated it sets the annotation', async () => {
