@@ -4,6 +4,13 @@ import { Redactor } from '../log/redactor.js';
 import type { CommandContext } from '../commands/context.js';
 import { runCli } from './program.js';
 
+// The second line of defence, set up once before anything can print: every byte this process
+// writes to stdout or stderr (commands, commander's help and usage errors, a library's
+// warning) passes through the redactor that commands register secrets with.
+const redactor = new Redactor();
+redactor.guardStream(process.stdout);
+redactor.guardStream(process.stderr);
+
 function processContext(): CommandContext {
   return {
     env: process.env,
@@ -14,7 +21,7 @@ function processContext(): CommandContext {
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,
-    redactor: new Redactor(),
+    redactor,
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

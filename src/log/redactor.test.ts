@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Secret } from '../core/secret.js';
 import { createLogger } from './logger.js';
 import { Redactor } from './redactor.js';
 
@@ -16,10 +18,41 @@ describe('Redactor', () => {
     ['plain text', 'refreshed openshift-machine-api/aws-cloud-credentials', 'refreshed openshift-machine-api/aws-cloud-credentials'],
   ])('removes %s', (_, input, output) => expect(r.redact(input)).toBe(output));
 
-  it('ignores values too short to redact safely', () => {
+  it('redacts a registered value whatever its length, a 3-character passphrase too', () => {
     const short = new Redactor();
-    short.add('abc');
-    expect(short.redact('abc def')).toBe('abc def');
+    short.add('k9Q', 'x');
+    expect(short.redact('pass k9Q and x')).toBe('pass [REDACTED] and [REDACTED]');
+  });
+
+  it('takes a Secret, and leaves text it already redacted as it is', () => {
+    const r2 = new Redactor();
+    r2.add(new Secret('a-secret-value'), 'RED', 'ACT');
+    const once = r2.redact('v=a-secret-value RED');
+    expect(once).toBe('v=[REDACTED] [REDACTED]');
+    expect(r2.redact(once)).toBe(once);
+  });
+
+  it('treats registered values as text, not as patterns', () => {
+    const r2 = new Redactor();
+    r2.add('a.c', '(x|y)*');
+    expect(r2.redact('abc a.c (x|y)* x')).toBe('abc [REDACTED] [REDACTED] x');
+  });
+
+  it('guards a stream: strings and bytes written to it are redacted', () => {
+    const r2 = new Redactor();
+    r2.add('zz9');
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    r2.guardStream(stream);
+    r2.guardStream(stream);
+    stream.write('a zz9 b\n');
+    stream.write(Buffer.from('c zz9 d\n'));
+    expect(chunks.join('')).toBe('a [REDACTED] b\nc [REDACTED] d\n');
   });
 });
 
