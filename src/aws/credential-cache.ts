@@ -1,7 +1,9 @@
-import { chmod, lstat, mkdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { CapCredentials } from '../core/credentials.js';
 import { writeFileAtomic } from '../disk/atomic-write.js';
+import { effectiveUid, ensureCacheFolder, type CacheFolderCheck } from './cache-folder.js';
 import { cacheFileName, judgeCacheEntry, serializeCacheEntry, type CacheKey, type CacheVerdict } from './process-credentials.js';
 
 /**
@@ -17,27 +19,50 @@ export function resolveCacheDir(env: Record<string, string | undefined>): string
 
 export type CacheLookup = CacheVerdict | { usable: false; why: 'missing' | 'unsafe-mode' | 'unreadable' };
 
+/** A cache entry is a few hundred bytes; anything much larger is not ours. */
+const MAX_CACHE_ENTRY_BYTES = 64 * 1024;
+
 /**
- * The cached credentials for `key`, or why there are none. A file that others could read
- * or write (not a regular 0600-style file) is not trusted; it is replaced on the next write.
+ * The cached credentials for `key`, or why there are none. The file is opened without
+ * following a link and without blocking, and the open descriptor is checked (a regular
+ * file with one link, owned by the effective user, no group or other access) before a
+ * byte is read: what is checked is what is read, so a file swapped in between is never
+ * trusted. Anything else is a miss; it is replaced on the next write.
  */
 export async function readCachedCredentials(dir: string, key: CacheKey, now: Date, minRemainingMs: number): Promise<CacheLookup> {
   const file = join(dir, cacheFileName(key));
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    const st = await lstat(file);
-    if (!st.isFile() || (st.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { usable: false, why: code === 'ENOENT' ? 'missing' : code === 'ELOOP' ? 'unsafe-mode' : 'unreadable' };
+  }
+  try {
+    const st = await handle.stat();
+    const uid = effectiveUid();
+    if (!st.isFile() || st.nlink !== 1 || (st.mode & 0o077) !== 0 || (uid !== undefined && st.uid !== uid) || st.size > MAX_CACHE_ENTRY_BYTES) {
       return { usable: false, why: 'unsafe-mode' };
     }
-    return judgeCacheEntry(await readFile(file, 'utf8'), key, now, minRemainingMs);
-  } catch (err) {
-    return { usable: false, why: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable' };
+    const buf = Buffer.alloc(MAX_CACHE_ENTRY_BYTES + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > MAX_CACHE_ENTRY_BYTES) return { usable: false, why: 'unsafe-mode' };
+    return judgeCacheEntry(buf.subarray(0, bytesRead).toString('utf8'), key, now, minRemainingMs);
+  } catch {
+    return { usable: false, why: 'unreadable' };
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 
-/** Stores credentials for `key`: folder 0700, file 0600, written atomically. */
-export async function writeCachedCredentials(dir: string, key: CacheKey, creds: CapCredentials): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // The folder is ours alone even if something else created it first.
-  await chmod(dir, 0o700);
+/**
+ * Stores credentials for `key`, file 0600 written atomically, into a folder that
+ * ensureCacheFolder accepts (created 0700 if missing). Returns the refusal when the folder
+ * is not ours, writing nothing.
+ */
+export async function writeCachedCredentials(dir: string, key: CacheKey, creds: CapCredentials): Promise<CacheFolderCheck> {
+  const folder = await ensureCacheFolder(dir);
+  if (!folder.usable) return folder;
   await writeFileAtomic(join(dir, cacheFileName(key)), serializeCacheEntry(key, creds), 0o600);
+  return folder;
 }

@@ -1,3 +1,4 @@
+import { checkCacheFolder, describeCacheRefusal } from '../aws/cache-folder.js';
 import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
 import { renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
 import { buildCredentialsUrl, describeUrl } from '../cap/url.js';
@@ -44,7 +45,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
   }
 
   const key: CacheKey = { capUrl: describeUrl(buildCredentialsUrl(settings.capUrl, { agency, mission, role })), agency, mission, role };
-  const cacheDir = opts.cache === false ? undefined : resolveCacheDir(ctx.env);
+  const cacheDir = opts.cache === false ? undefined : await usableCacheDir(resolveCacheDir(ctx.env), logger);
   if (cacheDir) {
     const hit = await readCachedCredentials(cacheDir, key, ctx.now(), minRemainingMs);
     if (hit.usable) {
@@ -54,7 +55,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
       return EXIT_OK;
     }
     logger.debug('no usable cached credentials; asking CAP', { role, why: hit.why });
-  } else if (opts.cache !== false) {
+  } else if (opts.cache !== false && !resolveCacheDir(ctx.env)) {
     logger.warn('neither XDG_CACHE_HOME nor HOME is set, so credentials are not cached; every call asks CAP');
   }
 
@@ -73,11 +74,25 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
 
   if (cacheDir) {
     try {
-      await writeCachedCredentials(cacheDir, key, creds);
+      const written = await writeCachedCredentials(cacheDir, key, creds);
+      if (!written.usable) logger.warn(describeCacheRefusal(cacheDir, written.why));
     } catch (err) {
       logger.warn(`could not write the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the next call will ask CAP again`);
     }
   }
   ctx.stdout(renderProcessCredentials(creds));
   return EXIT_OK;
+}
+
+/**
+ * The cache folder if it may be used: one of the effective user's own, not a link, not
+ * writable by others (or not there yet). Otherwise one warning, and no cache for this run.
+ */
+async function usableCacheDir(dir: string | undefined, logger: ReturnType<typeof loggerFor>): Promise<string | undefined> {
+  if (!dir) return undefined;
+  const check = await checkCacheFolder(dir).catch(() => undefined);
+  if (check?.usable) return dir;
+  if (check) logger.warn(describeCacheRefusal(dir, check.why));
+  else logger.warn(`the cache folder ${dir} cannot be examined, so credentials are not cached; every call asks CAP`);
+  return undefined;
 }
