@@ -51,7 +51,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
     if (hit.usable) {
       ctx.redactor.add(hit.creds.accessKeyId, hit.creds.secretAccessKey, hit.creds.sessionToken);
       logger.debug('credentials served from the cache', { role, expiration: hit.creds.expiration.toISOString() });
-      ctx.stdout(renderProcessCredentials(hit.creds));
+      ctx.redactor.reveal(() => ctx.stdout(renderProcessCredentials(hit.creds)));
       return EXIT_OK;
     }
     logger.debug('no usable cached credentials; asking CAP', { role, why: hit.why });
@@ -80,7 +80,8 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
       logger.warn(`could not write the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the next call will ask CAP again`);
     }
   }
-  ctx.stdout(renderProcessCredentials(creds));
+  // The credential_process output is where the credentials are meant to go: past the guard.
+  ctx.redactor.reveal(() => ctx.stdout(renderProcessCredentials(creds)));
   return EXIT_OK;
 }
 

@@ -52,7 +52,9 @@ describe('Redactor', () => {
     r2.guardStream(stream);
     stream.write('a zz9 b\n');
     stream.write(Buffer.from('c zz9 d\n'));
-    expect(chunks.join('')).toBe('a [REDACTED] b\nc [REDACTED] d\n');
+    r2.reveal(() => stream.write('e zz9\n'));
+    stream.write('f zz9\n');
+    expect(chunks.join('')).toBe('a [REDACTED] b\nc [REDACTED] d\ne zz9\nf [REDACTED]\n');
   });
 });
 

@@ -16,6 +16,7 @@ const GUARDED = Symbol('cap-token-refresh.redacted');
 export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
+  private revealing = false;
 
   /** Registers values that must never be printed, of any length (a 3-character passphrase too). */
   add(...values: (Secret | string | undefined)[]): void {
@@ -63,6 +64,19 @@ export class Redactor {
       .replace(/("(?:SecretAccessKey|SessionToken|AccessKeyId)"\s*:\s*)"[^"]*"/g, '$1"[REDACTED]"');
   }
 
+  /**
+   * Runs `write` with the guards of `guardStream` lifted: for the one output whose purpose is
+   * a secret (the credential_process JSON on stdout). `write` must write synchronously.
+   */
+  reveal(write: () => void): void {
+    this.revealing = true;
+    try {
+      write();
+    } finally {
+      this.revealing = false;
+    }
+  }
+
   /** A writer that redacts everything before handing it to `write`. */
   guard<R>(write: (text: string) => R): (text: string) => R {
     return (text) => write(this.redact(text));
@@ -78,6 +92,7 @@ export class Redactor {
     if (marked[GUARDED]) return;
     const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     const redact = (chunk: unknown): unknown => {
+      if (this.revealing) return chunk;
       if (typeof chunk === 'string') return this.redact(chunk);
       if (chunk instanceof Uint8Array) {
         return Buffer.from(this.redact(Buffer.from(chunk).toString('utf8')), 'utf8');
