@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { backoffDelayMs, parseRetryAfter } from './retry.js';
-import { buildCredentialsUrl, describeUrl, validateCapUrl } from './url.js';
+import { buildCredentialsUrl, describeUrl, missingSettings, placeholdersOf, requiredSettings, validateCapUrl } from './url.js';
 
 const Q = { agency: 'AG Y', mission: 'M&1', role: 'role/x' };
 
@@ -20,6 +20,42 @@ describe('buildCredentialsUrl', () => {
     expect(url.searchParams.get('mission')).toBe('M&1');
     expect(url.searchParams.get('role')).toBe('role/x');
     expect(url.searchParams.has('old')).toBe(false);
+  });
+});
+
+describe('CAP_URL templates', () => {
+  const SC2S = 'https://scap.example/cap/gxCAP/getTemporaryCredentials?agency={agency}&accountName={account}&roleName={role}';
+  it('fills the SC2S shape, each value URL-encoded where it stands', () => {
+    const url = buildCredentialsUrl(validateCapUrl(SC2S), { ...Q, account: 'acct #1/b' });
+    expect(describeUrl(url)).toBe('https://scap.example/cap/gxCAP/getTemporaryCredentials');
+    expect(url.search).toBe('?agency=AG%20Y&accountName=acct%20%231%2Fb&roleName=role%2Fx');
+    expect(url.searchParams.get('accountName')).toBe('acct #1/b');
+    expect(url.searchParams.has('mission')).toBe(false);
+  });
+  it('fills placeholders in the path and host too', () => {
+    const url = buildCredentialsUrl(validateCapUrl('https://{agency}.cap.example/CAP/{mission}/creds/{role}'), { agency: 'ag', mission: 'M&1', role: 'r/x' });
+    expect(url.href).toBe('https://ag.cap.example/CAP/M%261/creds/r%2Fx');
+  });
+  it('needs only what the template names', () => {
+    const url = validateCapUrl(SC2S);
+    expect(placeholdersOf(url)).toEqual(['agency', 'account', 'role']);
+    expect(requiredSettings(url)).toEqual(['agency', 'account']);
+    expect(requiredSettings(validateCapUrl('https://cap.example'))).toEqual(['agency', 'mission']);
+    expect(missingSettings(url, { agency: 'a', role: 'r' })).toEqual(['account']);
+  });
+  it('a missing value is a ConfigError naming the setting', () => {
+    const url = validateCapUrl(SC2S);
+    expect(() => buildCredentialsUrl(url, Q)).toThrow(ConfigError);
+    expect(() => buildCredentialsUrl(url, Q)).toThrow(/no account: give CAP_ACCOUNT, --account or annotation cap-token-refresh\/account/);
+  });
+  it('refuses an unknown placeholder', () => {
+    expect(() => validateCapUrl('https://cap.example/x?a={agnecy}')).toThrow(/\{agnecy\} that is not known/);
+  });
+  it('a plain URL keeps the C2S shape', () => {
+    expect(placeholdersOf(validateCapUrl('https://cap.example/CAP'))).toEqual([]);
+    expect(buildCredentialsUrl(validateCapUrl('https://cap.example/CAP'), { ...Q, account: 'ignored' }).href).toBe(
+      'https://cap.example/CAP/api/v1/credentials?agency=AG+Y&mission=M%261&role=role%2Fx',
+    );
   });
 });
 

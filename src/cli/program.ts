@@ -6,9 +6,10 @@ import { VERSION } from './version.js';
 /** Flags every command that talks to CAP shares (DESIGN.md's contract). */
 function addCapFlags(cmd: Command): Command {
   return cmd
-    .option('--cap-url <url>', 'CAP base URL, or the full …/api/v1/credentials URL (env CAP_URL)')
+    .option('--cap-url <url>', 'CAP base URL, the full …/api/v1/credentials URL, or a template with {agency}, {mission}, {account} and {role} (env CAP_URL)')
     .option('--agency <agency>', 'CAP agency (env AGENCY)')
     .option('--mission <mission>', 'CAP mission (env MISSION)')
+    .option('--account <account>', 'account name for a CAP_URL template with {account}, as SC2S uses (env CAP_ACCOUNT)')
     .option('--cert <file>', 'client certificate, PEM (env CAP_CERT_FILE)')
     .option('--key <file>', 'client private key, PEM, possibly encrypted (env CAP_KEY_FILE)')
     .option('--key-passphrase-file <file>', 'file holding the passphrase of --key (env CAP_KEY_PASSPHRASE_FILE)')
@@ -86,9 +87,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--key <file>', 'client private key, PEM, for the certs Secret (default: a placeholder)')
     .option('--ca <file>', "CA bundle of CAP's server certificate, PEM, for the certs Secret (default: a placeholder)")
     .option('--image <ref>', 'image of the CronJob (default: a placeholder)')
-    .option('--cap-url <url>', 'CAP_URL of the CronJob (default: a placeholder)')
+    .option('--cap-url <url>', 'CAP_URL of the CronJob, a plain URL or a template with {agency}, {mission}, {account}, {role} (default: a placeholder)')
     .option('--agency <agency>', 'AGENCY of the CronJob (default: a placeholder)')
     .option('--mission <mission>', 'MISSION of the CronJob (default: a placeholder)')
+    .option('--account <account>', 'CAP_ACCOUNT of the CronJob, for a CAP_URL template with {account} (default: none)')
     .option('--schedule <cron>', 'schedule of the CronJob', '*/10 * * * *')
     .option('--role-map <file>', 'YAML of "namespace/name: role" lines, one per Secret')
     .option('--role-template <template>', 'role name over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')

@@ -19,6 +19,8 @@ export interface CapFlags extends IdentitySources {
   capUrl?: string;
   agency?: string;
   mission?: string;
+  /** The SC2S account name (`{account}` in a CAP_URL template). */
+  account?: string;
   timeout?: string;
 }
 
@@ -26,6 +28,7 @@ export interface CapSettings {
   capUrl: URL;
   agency?: string;
   mission?: string;
+  account?: string;
   identity: IdentitySources;
   timeoutMs: number;
   /** HTTPS_PROXY and NO_PROXY (or their lower-case forms), checked. */
@@ -83,10 +86,12 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
   const agency = flags.agency ?? env.AGENCY;
   const mission = flags.mission ?? env.MISSION;
+  const account = (flags.account ?? env.CAP_ACCOUNT)?.trim();
   return {
     capUrl: validateCapUrl(flags.capUrl ?? env.CAP_URL),
     ...(agency ? { agency } : {}),
     ...(mission ? { mission } : {}),
+    ...(account ? { account } : {}),
     identity,
     timeoutMs,
     proxy: resolveProxySettings(env),

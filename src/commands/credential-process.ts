@@ -1,7 +1,7 @@
 import { checkCacheFolder, describeCacheRefusal } from '../aws/cache-folder.js';
 import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
 import { renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
-import { buildCredentialsUrl, describeUrl } from '../cap/url.js';
+import { buildCredentialsUrl, describeUrl, missingSettings, PLACEHOLDER_SETTINGS, type CapQuery } from '../cap/url.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { parseDuration } from '../core/duration.js';
 import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
@@ -34,17 +34,21 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
   const minRemainingMs = parseDuration(opts.minRemaining ?? DEFAULT_MIN_REMAINING);
   if (minRemainingMs === undefined) throw new UsageError(`--min-remaining ${opts.minRemaining} is not a duration; use for example 5m or 90s`);
   const settings = resolveCapSettings(opts, ctx);
-  const { agency, mission } = settings;
-  if (!agency || !mission) {
-    const missing = [!agency && 'an agency (AGENCY or --agency)', !mission && 'a mission (MISSION or --mission)'].filter(Boolean);
-    throw new ConfigError(`credential-process needs ${missing.join(' and ')}`);
+  const { agency = '', mission = '', account } = settings;
+  const query: CapQuery = { agency, mission, role, ...(account ? { account } : {}) };
+  const missing = missingSettings(settings.capUrl, query);
+  if (missing.length > 0) {
+    const named = missing.map((p) => `${p} (${PLACEHOLDER_SETTINGS[p].replace(/ or annotation \S+$/, '')})`);
+    throw new ConfigError(`credential-process needs ${named.join(' and ')}`);
   }
   const id = settings.identity;
   if (!id.cert && !id.key && !id.pkcs12) {
     throw new ConfigError('no client certificate: give --cert and --key (or CAP_CERT_FILE and CAP_KEY_FILE), or --pkcs12 (CAP_PKCS12_FILE)');
   }
 
-  const key: CacheKey = { capUrl: describeUrl(buildCredentialsUrl(settings.capUrl, { agency, mission, role })), agency, mission, role };
+  // The account tells cache entries apart too (a template may carry it in its query, which is never stored).
+  const endpoint = describeUrl(buildCredentialsUrl(settings.capUrl, query));
+  const key: CacheKey = { capUrl: account ? `${endpoint} account=${account}` : endpoint, agency, mission, role };
   const cacheDir = opts.cache === false ? undefined : await usableCacheDir(resolveCacheDir(ctx.env), logger);
   if (cacheDir) {
     const hit = await readCachedCredentials(cacheDir, key, ctx.now(), minRemainingMs);
@@ -63,7 +67,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
   const cap = buildCapClient(settings, identity, ctx, logger);
   let creds: CapCredentials;
   try {
-    creds = await cap.fetchCredentials({ agency, mission, role });
+    creds = await cap.fetchCredentials(query);
   } catch (err) {
     if (!(err instanceof CapError)) throw err;
     ctx.stderr(`error: ${ctx.redactor.redact(err.message)}\n`);

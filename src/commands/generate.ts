@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
 import { PARTITIONS, type Partition } from '../manifests/iam.js';
@@ -13,6 +13,7 @@ import {
   type PlannedFile,
   type SkippedDocument,
 } from '../manifests/install-files.js';
+import { validateCapUrl } from '../cap/url.js';
 import { DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
@@ -35,6 +36,7 @@ export interface GenerateOptions {
   capUrl?: string;
   agency?: string;
   mission?: string;
+  account?: string;
   schedule?: string;
   roleMap?: string;
   roleTemplate?: string;
@@ -118,6 +120,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
       capUrl: options.capUrl ?? PLACEHOLDERS.capUrl,
       agency: options.agency ?? PLACEHOLDERS.agency,
       mission: options.mission ?? PLACEHOLDERS.mission,
+      ...(options.account !== undefined ? { account: options.account.trim() } : {}),
       schedule,
     },
     certs: await readCertsSecretContents(options, cwd),
@@ -131,10 +134,18 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
   if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim()))
     problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
   if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${options.capUrl}: give an https:// URL`);
+  else if (options.capUrl !== undefined) {
+    try {
+      validateCapUrl(options.capUrl);
+    } catch (err) {
+      problems.push(`--cap-url: ${errorMessage(err)}`);
+    }
+  }
   if (options.image !== undefined && !/^\S+$/.test(options.image)) problems.push(`--image ${JSON.stringify(options.image)}: give an image reference`);
   for (const [flag, value] of [
     ['--agency', options.agency],
     ['--mission', options.mission],
+    ['--account', options.account],
     ['--cluster-name', options.clusterName],
   ] as const) {
     if (value !== undefined && value.trim() === '') problems.push(`${flag} is empty`);

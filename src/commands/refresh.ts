@@ -3,6 +3,7 @@ import { parseDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { renderReportJson, renderReportTable, reportSucceeded, type Report } from '../core/report.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
+import { requiredSettings } from '../cap/url.js';
 import { runRefresh, type RefreshSettings } from '../refresh/engine.js';
 import { buildCapClient, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
 import { loggerFor, type CommandContext } from './context.js';
@@ -54,7 +55,7 @@ export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promis
   return { exitCode: reportSucceeded(report) ? EXIT_OK : EXIT_TARGETS_FAILED, report };
 }
 
-export function resolveRefreshSettings(opts: RefreshOptions, cap: { agency?: string; mission?: string }): RefreshSettings {
+export function resolveRefreshSettings(opts: RefreshOptions, cap: { capUrl?: URL; agency?: string; mission?: string; account?: string }): RefreshSettings {
   const renewBeforeMs = opts.renewBefore === undefined ? 0 : parseDuration(opts.renewBefore);
   if (renewBeforeMs === undefined) throw new UsageError(`--renew-before ${opts.renewBefore} is not a duration; use for example 20m or 1h`);
   const concurrency = Number(opts.concurrency ?? 4);
@@ -65,5 +66,7 @@ export function resolveRefreshSettings(opts: RefreshOptions, cap: { agency?: str
     concurrency,
     ...(cap.agency ? { agency: cap.agency } : {}),
     ...(cap.mission ? { mission: cap.mission } : {}),
+    ...(cap.account ? { account: cap.account } : {}),
+    ...(cap.capUrl ? { requires: requiredSettings(cap.capUrl) } : {}),
   };
 }

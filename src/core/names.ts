@@ -3,6 +3,7 @@
 export const ANNOTATION_ROLE = 'cap-token-refresh/role';
 export const ANNOTATION_AGENCY = 'cap-token-refresh/agency';
 export const ANNOTATION_MISSION = 'cap-token-refresh/mission';
+export const ANNOTATION_ACCOUNT = 'cap-token-refresh/account';
 export const ANNOTATION_EXPIRATION = 'cap-token-refresh/expiration';
 export const ANNOTATION_REFRESHED_AT = 'cap-token-refresh/refreshed-at';
 /** The role CAP was asked for at the last refresh; a Secret whose role annotation differs (or that has none, as after `fill`) is due. */

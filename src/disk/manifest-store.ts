@@ -52,6 +52,7 @@ export async function loadManifestTargets(dir: string): Promise<ManifestTarget[]
           role: s.role,
           ...(s.agency ? { agency: s.agency } : {}),
           ...(s.mission ? { mission: s.mission } : {}),
+          ...(s.account ? { account: s.account } : {}),
           ...(s.expiration ? { expiration: s.expiration } : {}),
           ...(s.refreshedAt ? { refreshedAt: s.refreshedAt } : {}),
           ...(s.issuedRole ? { issuedRole: s.issuedRole } : {}),

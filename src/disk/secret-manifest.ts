@@ -2,6 +2,7 @@ import { isMap, isScalar, parseAllDocuments, Scalar, type Document } from 'yaml'
 import type { CapCredentials } from '../core/credentials.js';
 import { buildSecretStringData } from '../core/credentials.js';
 import {
+  ANNOTATION_ACCOUNT,
   ANNOTATION_AGENCY,
   ANNOTATION_EXPIRATION,
   ANNOTATION_ISSUED_ROLE,
@@ -24,6 +25,7 @@ export interface ManagedSecretManifest {
   role: string;
   agency?: string;
   mission?: string;
+  account?: string;
   expiration?: string;
   refreshedAt?: string;
   issuedRole?: string;
@@ -91,6 +93,7 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
     const opt = (key: string) => str(doc, ['metadata', 'annotations', key]);
     const agency = opt(ANNOTATION_AGENCY);
     const mission = opt(ANNOTATION_MISSION);
+    const account = opt(ANNOTATION_ACCOUNT)?.trim();
     const expiration = opt(ANNOTATION_EXPIRATION);
     const refreshedAt = opt(ANNOTATION_REFRESHED_AT);
     const issuedRole = opt(ANNOTATION_ISSUED_ROLE)?.trim();
@@ -105,6 +108,7 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
       role: role.trim(),
       ...(agency ? { agency } : {}),
       ...(mission ? { mission } : {}),
+      ...(account ? { account } : {}),
       ...(expiration ? { expiration } : {}),
       ...(refreshedAt ? { refreshedAt } : {}),
       ...(issuedRole ? { issuedRole } : {}),

@@ -1,6 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { buildSecretStringData, type CapCredentials } from '../core/credentials.js';
 import {
+  ANNOTATION_ACCOUNT,
   ANNOTATION_AGENCY,
   ANNOTATION_EXPIRATION,
   ANNOTATION_ISSUED_ROLE,
@@ -18,6 +19,7 @@ export interface SecretState {
   role?: string;
   agency?: string;
   mission?: string;
+  account?: string;
   expiration?: string;
   refreshedAt?: string;
   issuedRole?: string;
@@ -35,6 +37,8 @@ export function readSecretState(secret: V1Secret): SecretState {
   if (agency) state.agency = agency;
   const mission = pick(ANNOTATION_MISSION)?.trim();
   if (mission) state.mission = mission;
+  const account = pick(ANNOTATION_ACCOUNT)?.trim();
+  if (account) state.account = account;
   const expiration = pick(ANNOTATION_EXPIRATION);
   if (expiration) state.expiration = expiration;
   const refreshedAt = pick(ANNOTATION_REFRESHED_AT);

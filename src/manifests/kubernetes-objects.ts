@@ -24,6 +24,8 @@ export interface CronJobSettings {
   capUrl: string;
   agency: string;
   mission: string;
+  /** CAP_ACCOUNT, for a CAP_URL template with {account} (SC2S). */
+  account?: string;
   schedule: string;
 }
 
@@ -119,6 +121,7 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                     { name: 'CAP_URL', value: settings.capUrl },
                     { name: 'AGENCY', value: settings.agency },
                     { name: 'MISSION', value: settings.mission },
+                    ...(settings.account ? [{ name: 'CAP_ACCOUNT', value: settings.account }] : []),
                     // tls.crt + tls.key, or client.p12; passphrase and ca.crt when present.
                     { name: 'CAP_CERTS_DIR', value: CERTS_MOUNT_DIR },
                   ],

@@ -2,7 +2,7 @@ import type { CapCredentials } from '../core/credentials.js';
 import { errorMessage } from '../core/errors.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
 import type { Report, TargetReport } from '../core/report.js';
-import type { CapQuery } from '../cap/url.js';
+import { PLACEHOLDER_SETTINGS, type CapQuery, type Placeholder } from '../cap/url.js';
 import type { Logger } from '../log/logger.js';
 import { createLimiter } from './limiter.js';
 
@@ -13,6 +13,7 @@ export interface RefreshTarget {
   role?: string;
   agency?: string;
   mission?: string;
+  account?: string;
   expiration?: string;
   refreshedAt?: string;
   /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
@@ -54,13 +55,16 @@ export interface RefreshSettings {
   /** Defaults for targets without agency/mission annotations. */
   agency?: string;
   mission?: string;
+  account?: string;
+  /** The settings a CAP request needs besides the role (CAP_URL's placeholders); default agency and mission. */
+  requires?: readonly Exclude<Placeholder, 'role'>[];
 }
 
 /** Called as soon as a target's result is known, before the whole run ends (Events, progress). */
 export type ResultListener<T> = (target: T, result: TargetReport) => void;
 
 /**
- * Decides which targets are due, asks CAP once per distinct (agency, mission, role) with
+ * Decides which targets are due, asks CAP once per distinct filled-in URL (the settings CAP_URL needs, and the role) with
  * bounded concurrency, and writes each due target as soon as its credentials arrive.
  * Targets may still be loading (promises, in report order): a role's CAP request starts as
  * soon as its first due target is read, while the others are still being read. One failure
@@ -132,17 +136,21 @@ export async function runRefresh<T extends RefreshTarget>(
     if (!decision.due) {
       return settle(t, index, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
     }
-    const agency = t.agency ?? settings.agency;
-    const mission = t.mission ?? settings.mission;
-    if (!agency || !mission) {
-      const missing = [
-        !agency && 'agency (AGENCY, --agency or annotation cap-token-refresh/agency)',
-        !mission && 'mission (MISSION, --mission or annotation cap-token-refresh/mission)',
-      ].filter(Boolean);
-      return settle(t, index, { ...base, result: 'failed', error: `no ${missing.join(' and no ')} for this target` });
+    const requires = settings.requires ?? ['agency', 'mission'];
+    const values = { agency: t.agency ?? settings.agency, mission: t.mission ?? settings.mission, account: t.account ?? settings.account };
+    const missing = requires.filter((p) => !values[p]);
+    if (missing.length > 0) {
+      const named = missing.map((p) => `${p} (${PLACEHOLDER_SETTINGS[p]})`);
+      return settle(t, index, { ...base, result: 'failed', error: `no ${named.join(' and no ')} for this target` });
     }
-    const query = { agency, mission, role: t.role! };
-    const key = JSON.stringify([agency, mission, query.role]);
+    // Only what the CAP URL uses tells requests apart: one CAP call per distinct filled-in URL.
+    const query: CapQuery = {
+      agency: requires.includes('agency') ? (values.agency ?? '') : '',
+      mission: requires.includes('mission') ? (values.mission ?? '') : '',
+      ...(requires.includes('account') ? { account: values.account ?? '' } : {}),
+      role: t.role!,
+    };
+    const key = JSON.stringify([query.agency, query.mission, query.account ?? null, query.role]);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = startGroup(query)));
     group.members.push({ target: t, index });

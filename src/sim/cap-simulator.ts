@@ -35,6 +35,8 @@ export interface CapSimulatorOptions {
 export interface CapCall {
   agency: string | null;
   mission: string | null;
+  /** The SC2S account name (`accountName` on the SC2S path). */
+  account: string | null;
   role: string | null;
   path: string;
   clientSubject: string | null;
@@ -55,6 +57,9 @@ export interface CapSimulator {
 const HTML_400 =
   '<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
+/** The SC2S portal's path, as public descriptions give it. */
+export const SC2S_PATH = '/cap/gxCAP/getTemporaryCredentials';
+
 function randomId(prefix: string, length: number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   const bytes = randomBytes(length);
@@ -63,7 +68,8 @@ function randomId(prefix: string, length: number): string {
 
 /**
  * A CAP stand-in: HTTPS on 127.0.0.1 that demands a client certificate from `clientCaPem`
- * and serves GET /api/v1/credentials. Behaviour per role lets tests and the benchmark
+ * and serves GET /api/v1/credentials (agency, mission, role) and, in the SC2S shape public
+ * descriptions give, GET /cap/gxCAP/getTemporaryCredentials (agency, accountName, roleName). Behaviour per role lets tests and the benchmark
  * reproduce every failure a real CAP shows.
  */
 export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapSimulator> {
@@ -103,10 +109,12 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const socket = req.socket as TLSSocket;
       const peer = socket.getPeerCertificate();
+      const sc2s = url.pathname === SC2S_PATH;
       const call: CapCall = {
         agency: url.searchParams.get('agency'),
         mission: url.searchParams.get('mission'),
-        role: url.searchParams.get('role'),
+        account: url.searchParams.get('accountName'),
+        role: url.searchParams.get(sc2s ? 'roleName' : 'role'),
         path: url.pathname,
         clientSubject: peer?.subject ? String(peer.subject.CN) : null,
       };
@@ -116,7 +124,7 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
         return;
       }
       sim.calls.push(call);
-      if (req.method !== 'GET' || url.pathname !== '/api/v1/credentials') {
+      if (req.method !== 'GET' || (url.pathname !== '/api/v1/credentials' && !sc2s)) {
         res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 Not Found</body></html>');
         return;
       }

@@ -1,0 +1,140 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SC2S_PATH } from '../src/sim/cap-simulator.js';
+import { KEY_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
+import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
+
+// CAP_URL templates end to end: the built command against the simulator's SC2S-shaped path.
+
+let cap: CapFixture;
+let root: string;
+const outputs: CliResult[] = [];
+const template = () => `${cap.sim.url}${SC2S_PATH}?agency={agency}&accountName={account}&roleName={role}`;
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await runCli(args, { env: { ...cap.env, HOME: root, XDG_CACHE_HOME: join(root, 'cache'), ...env } });
+  outputs.push(r);
+  return r;
+}
+type Report = { targets: { name: string; result: string; error?: string }[] };
+
+beforeAll(async () => {
+  cap = await startCapFixture();
+  root = await mkdtemp(join(tmpdir(), 'ctr-dialects-'));
+});
+afterAll(async () => {
+  // No credential or passphrase in any output of this file (stdout of credential-process is the credentials by design).
+  for (const r of outputs) {
+    for (const i of cap.sim.issued) for (const s of [i.secretAccessKey, i.sessionToken]) expect(r.stderr).not.toContain(s);
+    expect(r.stderr + r.stdout).not.toContain(KEY_PASSPHRASE);
+  }
+  await cap?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('refresh with an SC2S-shaped CAP_URL template', () => {
+  it('asks the templated URL once per distinct filled-in URL, the account from CAP_ACCOUNT or the annotation', async () => {
+    const dir = await makeManifestDir([
+      { file: 'a.yaml', namespace: 'ns', name: 'a', role: 'role one' },
+      { file: 'b.yaml', namespace: 'ns', name: 'b', role: 'role one' },
+      // Same role, another account: another URL, another call.
+      { file: 'c.yaml', namespace: 'ns', name: 'c', role: 'role one', annotations: ['    cap-token-refresh/account: other acct'] },
+      // Another mission only: the template does not use it, so it shares a's call.
+      { file: 'd.yaml', namespace: 'ns', name: 'd', role: 'role one', annotations: ['    cap-token-refresh/mission: ELSEWHERE'] },
+    ]);
+    const before = cap.sim.calls.length;
+    const r = await run(['refresh', '--manifests', dir, '--output', 'json'], { CAP_URL: template(), CAP_ACCOUNT: 'acct/1' });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).targets.map((t) => t.result)).toEqual(['refreshed', 'refreshed', 'refreshed', 'refreshed']);
+    const calls = cap.sim.calls.slice(before);
+    expect(calls.map((c) => [c.path, c.agency, c.account, c.role, c.mission]).sort()).toEqual([
+      [SC2S_PATH, 'TEST-AGENCY', 'acct/1', 'role one', null],
+      [SC2S_PATH, 'TEST-AGENCY', 'other acct', 'role one', null],
+    ]);
+    const keyOf = async (f: string) => parse(await readFile(join(dir, f), 'utf8')).stringData.aws_access_key_id as string;
+    expect(await keyOf('a.yaml')).toBe(await keyOf('b.yaml'));
+    expect(await keyOf('a.yaml')).toBe(await keyOf('d.yaml'));
+    expect(await keyOf('c.yaml')).not.toBe(await keyOf('a.yaml'));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a target without the account the template names fails, naming the settings; the others are refreshed', async () => {
+    const dir = await makeManifestDir([
+      { file: 'a.yaml', namespace: 'ns', name: 'a', role: 'r1' },
+      { file: 'b.yaml', namespace: 'ns', name: 'b', role: 'r1', annotations: ['    cap-token-refresh/account: acct'] },
+    ]);
+    const before = await snapshotDir(dir);
+    const r = await run(['refresh', '--manifests', dir, '--output', 'json'], { CAP_URL: template() });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.targets[0]?.result).toBe('failed');
+    expect(report.targets[0]?.error).toMatch(/no account \(CAP_ACCOUNT, --account or annotation cap-token-refresh\/account\)/);
+    expect(report.targets[1]?.result).toBe('refreshed');
+    expect((await snapshotDir(dir))['a.yaml']).toBe(before['a.yaml']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the plain C2S CAP_URL is unchanged: /api/v1/credentials with agency, mission and role', async () => {
+    const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'ns', name: 'a', role: 'plain' }]);
+    const before = cap.sim.calls.length;
+    const r = await run(['refresh', '--manifests', dir], { CAP_ACCOUNT: 'unused' });
+    expect(r.code).toBe(0);
+    expect(cap.sim.calls.slice(before).map((c) => [c.path, c.agency, c.mission, c.role, c.account])).toEqual([
+      ['/api/v1/credentials', 'TEST-AGENCY', 'TEST-MISSION', 'plain', null],
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('credential-process with a template', () => {
+  it('a missing placeholder value is a configuration error (exit 3) naming the setting, before any call', async () => {
+    const before = cap.sim.calls.length;
+    const r = await run(['credential-process', '--role', 'r'], { CAP_URL: template() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/account \(CAP_ACCOUNT, --account\)/);
+    expect(cap.sim.calls.length).toBe(before);
+  });
+
+  it('an unknown placeholder is a configuration error', async () => {
+    const r = await run(['credential-process', '--role', 'r'], { CAP_URL: `${cap.sim.url}/x?a={acount}` });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\{acount\} that is not known/);
+  });
+
+  it('fills --account; another account is another cache entry', async () => {
+    const before = cap.sim.calls.length;
+    const a = await run(['credential-process', '--role', 'cp-role', '--account', 'A1'], { CAP_URL: template() });
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout).Version).toBe(1);
+    expect((await run(['credential-process', '--role', 'cp-role', '--account', 'A1'], { CAP_URL: template() })).code).toBe(0);
+    expect((await run(['credential-process', '--role', 'cp-role', '--account', 'B2'], { CAP_URL: template() })).code).toBe(0);
+    expect(cap.sim.calls.slice(before).map((c) => [c.path, c.account, c.role])).toEqual([
+      [SC2S_PATH, 'A1', 'cp-role'],
+      [SC2S_PATH, 'B2', 'cp-role'],
+    ]);
+  });
+});
+
+describe('generate carries the template and --account into the CronJob', () => {
+  it('CAP_URL is the template as given, CAP_ACCOUNT the account', async () => {
+    const out = join(root, 'gen');
+    const url = 'https://scap.example/cap/gxCAP/getTemporaryCredentials?agency={agency}&accountName={account}&roleName={role}';
+    const r = await run(['generate', '--credentials-requests', join(FIXTURES, 'oc-extract-aws'), '--out', out, '--cap-url', url, '--account', 'ACCT-9']);
+    if (r.code !== 0) throw new Error(`generate failed: ${r.stderr}`);
+    const cron = parse(await readFile(join(out, 'cap-cronjob.yaml'), 'utf8'));
+    const env = cron.spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    expect(env.find((e) => e.name === 'CAP_URL')?.value).toBe(url);
+    expect(env.find((e) => e.name === 'CAP_ACCOUNT')?.value).toBe('ACCT-9');
+  });
+
+  it('refuses an unknown placeholder in --cap-url', async () => {
+    const r = await run(['generate', '--credentials-requests', join(root, 'none'), '--out', join(root, 'gen2'), '--cap-url', 'https://cap.example/x?r={rol}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\{rol\} that is not known/);
+  });
+});
