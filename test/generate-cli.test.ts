@@ -32,6 +32,18 @@ describe('cap-token-refresh generate', () => {
     expect((await readdir(join(dir, 'iam'))).length).toBe(8);
   });
 
+  it('warns on stderr when --image is not pinned by digest, and still writes', async () => {
+    const dir = await makeTempDir();
+    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--image', 'mirror.enclave.example:5000/cap-token-refresh:0.1.0'], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: --image mirror.enclave.example:5000/cap-token-refresh:0.1.0: it is not pinned by digest (@sha256:...), so what runs can change under the same name; push it to the enclave\'s mirror registry and give it as REGISTRY/NAME@sha256:DIGEST (README: "The image")\n',
+    );
+    expect(run.stdout).toContain('32 written');
+  });
+
   it('reads - from standard input and takes --feature-gates as a comma list', async () => {
     const dir = await makeTempDir();
     const input = await readFile(join(FIXTURES, 'credentials-requests', 'cluster-api.yaml'), 'utf8');

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { generate, type GenerateOptions, type GenerateResult } from '../src/commands/generate.js';
 import { ManifestsError } from '../src/manifests/errors.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
+import { podSecurityViolations } from './support/pod-security.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
@@ -380,6 +381,45 @@ describe('generate fills the CronJob and the certs Secret', () => {
     expect(container.volumeMounts).toContainEqual({ name: 'cap-certs', mountPath: '/etc/cap-certs', readOnly: true });
     expect(pod.volumes).toContainEqual({ name: 'cap-certs', secret: { secretName: 'cap-certs', defaultMode: 0o440 } });
     expect(container.resources.limits).toEqual({ cpu: '200m', memory: '256Mi' });
+    expect(podSecurityViolations(pod)).toEqual([]);
+  });
+
+  it('runs on control-plane nodes, never waiting for workers, and a default node selector cannot move it', async () => {
+    const { dir } = await generateInto(ocExtractDir);
+    const pod = parseOne(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8')).spec.jobTemplate.spec.template.spec;
+    expect(pod.tolerations).toEqual([
+      { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/master': '' });
+    expect(pod.priorityClassName).toBe('system-cluster-critical');
+    expect(podSecurityViolations(pod)).toEqual([]);
+    const namespace = parseOne(await readFile(join(dir, 'manifests', 'cap-namespace.yaml'), 'utf8'));
+    expect(namespace.metadata.annotations).toEqual({ 'openshift.io/node-selector': '' });
+    expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('the pod security check itself refuses what restricted refuses', () => {
+    const ok = {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'c', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    };
+    expect(podSecurityViolations(ok)).toEqual([]);
+    expect(podSecurityViolations({ ...ok, hostNetwork: true, volumes: [{ name: 'h', hostPath: { path: '/' } }] })).toEqual([
+      'hostNetwork is set',
+      'volume h is of type hostPath',
+    ]);
+    expect(podSecurityViolations({ ...ok, containers: [{ name: 'c', securityContext: { capabilities: { add: ['NET_ADMIN'] } } }] })).toHaveLength(3);
+  });
+
+  it.each([
+    ['a tag', 'mirror.enclave.example:5000/cap/cap-token-refresh:1.0', /not pinned by digest/],
+    ['the in-cluster registry', `image-registry.openshift-image-registry.svc:5000/cap/cap-token-refresh@sha256:${'a'.repeat(64)}`, /in-cluster registry/],
+    ['a digest in the mirror', `mirror.enclave.example:5000/cap/cap-token-refresh@sha256:${'a'.repeat(64)}`, undefined],
+  ])('--image with %s: %s', async (_, image, warning) => {
+    const { result } = await generateInto(ocExtractDir, { image });
+    if (warning) expect(result.warnings).toEqual([expect.stringMatching(warning)]);
+    else expect(result.warnings).toEqual([]);
   });
 
   it('uses placeholders by default and the PEM files when given', async () => {

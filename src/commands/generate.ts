@@ -67,6 +67,23 @@ export interface GenerateResult {
   unusedRoleMapEntries: string[];
   /** `cap-*.yaml` files in the out folder that this run would not write (left in place). */
   stale: string[];
+  /** What the administrator should look at (printed on stderr as `warning: ...`); nothing was refused for it. */
+  warnings: string[];
+}
+
+/**
+ * Why an image reference is risky in an enclave, or undefined when it is pinned by digest.
+ * A tag can be moved, and the job must never depend on what it keeps alive: the image comes
+ * from the enclave's mirror registry, pinned, never from the in-cluster registry.
+ */
+export function imageReferenceWarning(image: string): string | undefined {
+  const problems: string[] = [];
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) problems.push('it is not pinned by digest (@sha256:...), so what runs can change under the same name');
+  if (/^image-registry\.openshift-image-registry\.svc(:\d+)?\//.test(image) || /^default-route-openshift-image-registry\./.test(image)) {
+    problems.push('it names the in-cluster registry, which needs the very credentials this job keeps alive');
+  }
+  if (problems.length === 0) return undefined;
+  return `--image ${image}: ${problems.join('; and ')}; push it to the enclave's mirror registry and give it as REGISTRY/NAME@sha256:DIGEST (README: "The image")`;
 }
 
 /**
@@ -101,7 +118,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     files.push({ path, area: file.area, status: before === undefined ? 'written' : 'overwritten' });
   }
   const stale = await findStaleManifests(outDir, plan.files);
-  return { outDir, iamDir, files, secrets: plan.secrets, skipped: plan.skipped, unusedRoleMapEntries: plan.unusedRoleMapEntries, stale };
+  const imageWarning = options.image === undefined ? undefined : imageReferenceWarning(options.image);
+  const warnings = imageWarning ? [imageWarning] : [];
+  return { outDir, iamDir, files, secrets: plan.secrets, skipped: plan.skipped, unusedRoleMapEntries: plan.unusedRoleMapEntries, stale, warnings };
 }
 
 async function readInstallInput(options: GenerateOptions, cwd: string): Promise<InstallFilesInput> {
@@ -263,6 +282,7 @@ export async function generateCommand(flags: GenerateFlags, ctx: CommandContext)
   const featureGates = [flags.featureGates ?? []].flat().flatMap((value) => value.split(','));
   const stdinText = flags.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
   const result = await generate({ ...flags, featureGates, cwd: ctx.cwd, ...(stdinText === undefined ? {} : { stdinText }) });
+  for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
   ctx.stdout(renderGenerateSummary(result, ctx.cwd));
   return 0;
 }

@@ -37,8 +37,37 @@ export interface CertsSecretContents {
 
 export const DEFAULT_SCHEDULE = '*/10 * * * *';
 
+/**
+ * Where the pod runs: on control-plane nodes, never waiting for workers (the machine API that
+ * creates workers needs the very credentials this job keeps alive).
+ */
+export const CONTROL_PLANE_NODE_SELECTOR = { 'node-role.kubernetes.io/master': '' } as const;
+export const CONTROL_PLANE_TOLERATIONS = [
+  { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+] as const;
+export const PRIORITY_CLASS_NAME = 'system-cluster-critical';
+
+/**
+ * The tool's namespace. `openshift.io/node-selector: ""` keeps a cluster-wide default node
+ * selector (for example one that sends projects to workers) from moving the pod; Pod
+ * Security "restricted" is enforced, which the pod passes.
+ */
 export function namespaceObject(): KubernetesObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TOOL_NAMESPACE, labels: { ...APP_LABELS } } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: TOOL_NAMESPACE,
+      labels: {
+        ...APP_LABELS,
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+      annotations: { 'openshift.io/node-selector': '' },
+    },
+  };
 }
 
 export function serviceAccountObject(): KubernetesObject {
@@ -89,7 +118,10 @@ export const CERTS_FILE_MODE = 0o440;
 /** The path of `defaultMode` in the CronJob, to comment its octal value. */
 export const CRONJOB_DEFAULT_MODE_PATH = ['spec', 'jobTemplate', 'spec', 'template', 'spec', 'volumes', 0, 'secret', 'defaultMode'];
 
-/** The refresh every few minutes, under OpenShift's restricted-v2 SCC (no fixed UID: the SCC assigns one). */
+/**
+ * The refresh every few minutes, under OpenShift's restricted-v2 SCC (no fixed UID: the SCC
+ * assigns one), on control-plane nodes with system-cluster-critical priority.
+ */
 export function cronJobObject(settings: CronJobSettings): KubernetesObject {
   return {
     apiVersion: 'batch/v1',
@@ -110,6 +142,9 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
             spec: {
               serviceAccountName: TOOL_NAME,
               restartPolicy: 'Never',
+              priorityClassName: PRIORITY_CLASS_NAME,
+              nodeSelector: { ...CONTROL_PLANE_NODE_SELECTOR },
+              tolerations: CONTROL_PLANE_TOLERATIONS.map((t) => ({ ...t })),
               securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
               containers: [
                 {
