@@ -96,7 +96,7 @@ describe('credential-process with a template', () => {
     const before = cap.sim.calls.length;
     const r = await run(['credential-process', '--role', 'r'], { CAP_URL: template() });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/account \(CAP_ACCOUNT, --account\)/);
+    expect(r.stderr).toMatch(/needs an account \(CAP_ACCOUNT, --account\)/);
     expect(cap.sim.calls.length).toBe(before);
   });
 

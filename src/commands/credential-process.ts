@@ -38,7 +38,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
   const query: CapQuery = { agency, mission, role, ...(account ? { account } : {}) };
   const missing = missingSettings(settings.capUrl, query);
   if (missing.length > 0) {
-    const named = missing.map((p) => `${p} (${PLACEHOLDER_SETTINGS[p].replace(/ or annotation \S+$/, '')})`);
+    const named = missing.map((p) => `${p === 'mission' ? 'a' : 'an'} ${p} (${PLACEHOLDER_SETTINGS[p].replace(/ or annotation \S+$/, '')})`);
     throw new ConfigError(`credential-process needs ${named.join(' and ')}`);
   }
   const id = settings.identity;
