@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { readManifestFile } from '../disk/read-manifest-file.js';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
 import { parseDuration, formatDuration } from '../core/duration.js';
@@ -242,7 +243,7 @@ export function toStatusTarget(t: RefreshTarget): StatusTarget {
 export async function loadManifestStatusTargets(dir: string): Promise<StatusTarget[]> {
   const targets: StatusTarget[] = (await loadManifestTargets(dir)).map((t) => ({ ...toStatusTarget(t), file: t.file }));
   for (const file of await listManifestFiles(dir)) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const text = await readManifestFile(file).catch(() => undefined);
     if (text === undefined) continue; // already reported by loadManifestTargets
     const docs = parseAllDocuments(text);
     for (const doc of Array.isArray(docs) ? docs : []) {

@@ -1,10 +1,11 @@
-import { lstat, readdir, readFile, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CapCredentials } from '../core/credentials.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 import type { RefreshTarget, TargetStore, WriteOutcome } from '../refresh/engine.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { ManifestFileError, readManifestFile } from './read-manifest-file.js';
 import { LockBusyError, removeStaleLock, withFileLock, type FileLockOptions } from './file-lock.js';
 import { applyCredentialsToManifest, findManagedSecrets, ManifestParseError } from './secret-manifest.js';
 
@@ -37,8 +38,12 @@ export async function loadManifestTargets(dir: string): Promise<ManifestTarget[]
   for (const file of await listManifestFiles(dir)) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readManifestFile(file);
     } catch (err) {
+      if (err instanceof ManifestFileError) {
+        targets.push(problemTarget(file, err.message));
+        continue;
+      }
       targets.push(problemTarget(file, `the manifest cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); check its permissions`));
       continue;
     }
@@ -100,7 +105,7 @@ const LOCK = /^\.(.+)\.lock$/;
  */
 export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}): TargetStore<ManifestTarget> {
   const deps: ManifestStoreDeps = {
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: readManifestFile,
     writeFile: (path, content) => writeFileAtomic(path, content),
     ...overrides,
   };
@@ -203,6 +208,7 @@ function describeWriteError(file: string, err: unknown): string {
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
     return `cannot write ${file} or its folder (${code}); check the permissions, the file was left as it was`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full while writing ${file} (${code}); free space and run again, the file was left as it was`;
+  if (err instanceof ManifestFileError) return `${err.message}; the file was left as it was`;
   if (err instanceof ManifestParseError) return `${file} was left as it was: ${err.message}; fix the file and run again`;
   if (err instanceof LockBusyError) return `${file} was left as it was: ${err.message}`;
   return `could not write ${file} (${code ?? errorMessage(err)}); it was left as it was`;
