@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
 import { openPkcs12, type Pkcs12Contents } from './pkcs12.js';
 
 /** Where the client identity comes from: PEM certificate + key, or a PKCS#12 bundle. */
@@ -26,8 +27,8 @@ export interface IdentityDeps {
   readFile: (path: string) => Promise<Buffer>;
   fileMode: (path: string) => Promise<number | undefined>;
   now: () => Date;
-  /** Receives secrets as they are read, so that nothing prints them. */
-  registerSecret: (value: string) => void;
+  /** Receives secrets (the key, its passphrase) as they are read, for the output guard. */
+  registerSecret: (value: Secret) => void;
   warn: (message: string) => void;
 }
 
@@ -78,16 +79,17 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
   if (!src.cert) throw new ConfigError('--key was given without --cert (CAP_CERT_FILE)');
   if (!src.key) throw new ConfigError('--cert was given without --key (CAP_KEY_FILE)');
   const certPem = await readText(src.cert, '--cert', deps);
-  const keyPem = await readText(src.key, '--key', deps);
+  const keyPem = new Secret(await readText(src.key, '--key', deps));
   deps.registerSecret(keyPem);
   await warnIfReadableByOthers(src.key, '--key', deps);
   const passphrase = src.keyPassphraseFile ? await readPassphrase(src.keyPassphraseFile, '--key-passphrase-file', deps) : undefined;
-  const encrypted = /ENCRYPTED/.test(keyPem);
+  const encrypted = /ENCRYPTED/.test(keyPem.reveal());
   if (encrypted && passphrase === undefined) {
     throw new ConfigError(`the key ${src.key} is encrypted; give its passphrase with --key-passphrase-file (CAP_KEY_PASSPHRASE_FILE)`);
   }
   try {
-    return { certPem, key: createPrivateKey(passphrase === undefined ? { key: keyPem } : { key: keyPem, passphrase }) };
+    const key = keyPem.reveal();
+    return { certPem, key: createPrivateKey(passphrase === undefined ? { key } : { key, passphrase: passphrase.reveal() }) };
   } catch (err) {
     if (encrypted || /passphrase|decrypt/i.test(errorMessage(err))) {
       throw new ConfigError(`the passphrase in ${src.keyPassphraseFile} does not decrypt the key ${src.key}`);
@@ -99,10 +101,10 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
 async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
   const bundle = await readFileOrThrow(src.pkcs12!, '--pkcs12', deps);
   await warnIfReadableByOthers(src.pkcs12!, '--pkcs12', deps);
-  const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : '';
+  const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : new Secret('');
   let contents: Pkcs12Contents;
   try {
-    contents = await openPkcs12(bundle, passphrase);
+    contents = await openPkcs12(bundle, passphrase.reveal());
   } catch (err) {
     throw new ConfigError(
       /mac|password|invalid/i.test(errorMessage(err))
@@ -111,8 +113,9 @@ async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ c
     );
   }
   if (!contents.keyPem) throw new ConfigError(`the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`);
-  deps.registerSecret(contents.keyPem);
-  return { certPem: contents.certPem, key: createPrivateKey(contents.keyPem) };
+  const keyPem = new Secret(contents.keyPem);
+  deps.registerSecret(keyPem);
+  return { certPem: contents.certPem, key: createPrivateKey(keyPem.reveal()) };
 }
 
 async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): Promise<Buffer> {
@@ -129,9 +132,10 @@ async function readText(path: string, flag: string, deps: IdentityDeps): Promise
   return (await readFileOrThrow(path, flag, deps)).toString('utf8');
 }
 
-async function readPassphrase(path: string, flag: string, deps: IdentityDeps): Promise<string> {
-  const value = (await readText(path, flag, deps)).replace(/\r?\n$/, '');
-  if (value === '') throw new ConfigError(`the passphrase file ${path} (${flag}) is empty`);
+/** A passphrase file's content without its final line break, held as a Secret from the moment it is read. */
+async function readPassphrase(path: string, flag: string, deps: IdentityDeps): Promise<Secret> {
+  const value = new Secret((await readText(path, flag, deps)).replace(/\r?\n$/, ''));
+  if (value.length === 0) throw new ConfigError(`the passphrase file ${path} (${flag}) is empty`);
   deps.registerSecret(value);
   return value;
 }
