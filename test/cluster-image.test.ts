@@ -90,19 +90,25 @@ afterAll(async () => {
 });
 
 describe('the Dockerfile', () => {
-  it('builds in a node:20 stage and ships Node.js and dist/ only, as a non-root user in group 0, running refresh', () => {
+  it('builds in a node:20 stage and ships node, the libraries it links and dist/ only, as a non-root user in group 0, running refresh', () => {
     const [build, final] = dockerfile.stages;
     expect(dockerfile.stages).toHaveLength(2);
     expect(dockerfile.args).toContain('ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim');
     expect(build).toMatchObject({ from: '${NODE_IMAGE}', name: 'build' });
-    expect(build!.lines).toContain('RUN npm ci --ignore-scripts --no-audit --no-fund');
+    expect(build!.lines).toContain('ARG NPM_REGISTRY=');
+    const ci = build!.lines.find((l) => l.includes('npm ci'))!;
+    expect(ci).toMatch(/^RUN --mount=type=secret,id=npm_ca --mount=type=secret,id=npmrc /);
+    expect(ci).toContain('NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca');
+    expect(ci).toContain('npm ci --ignore-scripts --no-audit --no-fund');
     expect(build!.lines.some((l) => l.startsWith('RUN npm run build'))).toBe(true);
-    expect(final!.from).toBe('${BASE_IMAGE}');
+    expect(build!.lines.some((l) => l.includes('ldd /usr/local/bin/node'))).toBe(true);
+    expect(final!.from).toBe('scratch');
     const copies = final!.lines.filter((l) => /^COPY\s/i.test(l));
-    expect(copies).toEqual(['COPY --from=build /usr/local/bin/node /usr/local/bin/node', 'COPY --from=build /src/dist /app/dist']);
-    expect(final!.lines.filter((l) => /^RUN\s/i.test(l))).toEqual([]);
+    expect(copies).toEqual(['COPY --from=build /rootfs/ /', 'COPY --from=build /src/dist /app/dist']);
+    // The version check runs in the final stage itself, without a shell.
+    expect(final!.lines.filter((l) => /^RUN\s/i.test(l))).toEqual(['RUN ["/usr/local/bin/node", "/app/dist/cap-token-refresh.js", "--version"]']);
     expect(final!.lines).toContain('USER 1001:0');
-    expect(final!.lines).toContain('ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/cap-token-refresh.js"]');
+    expect(final!.lines).toContain('ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=1", "/app/dist/cap-token-refresh.js"]');
     expect(final!.lines.at(-1)).toBe('CMD ["refresh"]');
   });
 
