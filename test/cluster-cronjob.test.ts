@@ -3,7 +3,7 @@
 // CredentialsRequests a default cluster has: it keeps every Secret fresh and never rewrites
 // one that is not due. Then the in-cluster connection (service account token files), in process.
 
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
@@ -34,6 +34,19 @@ let container: Container;
 let jobEnv: Record<string, string>;
 let managed: { namespace: string; name: string; role: string }[];
 const outputs: CliResult[] = [];
+let trustedDir: string;
+
+/** A Secret or ConfigMap volume as the kubelet lays it out: each key a symlink into ..data, a symlink to a timestamped folder. */
+async function mountLikeKubelet(dir: string, files: Record<string, string>, mode: number): Promise<void> {
+  const stamp = join(dir, '..2026_12_02_08_00_00.000000001');
+  await mkdir(stamp, { recursive: true });
+  for (const [key, content] of Object.entries(files)) {
+    await writeFile(join(stamp, key), content);
+    await chmod(join(stamp, key), mode);
+  }
+  await symlink('..2026_12_02_08_00_00.000000001', join(dir, '..data'));
+  for (const key of Object.keys(files)) await symlink(join('..data', key), join(dir, key));
+}
 
 /** Runs the built command with exactly the container's args and env; KUBECONFIG stands in for the pod's service account. */
 async function runJob(): Promise<CliResult> {
@@ -65,11 +78,22 @@ beforeAll(async () => {
   await writeFile(join(certsDir, 'tls.crt'), cap.pki.client.certPem);
   await writeFile(join(certsDir, 'tls.key'), cap.pki.client.keyPem, { mode: 0o600 });
   await writeFile(join(certsDir, 'ca.crt'), cap.pki.ca.certPem);
+  const trustedMountPath = container.volumeMounts?.find((m) => m.name === 'trusted-ca')?.mountPath ?? '/etc/cap-trusted-ca';
+  trustedDir = join(work, 'cap-trusted-ca');
+  await mkdir(trustedDir);
   const placeholders: Record<string, string> = { CAP_URL: cap.sim.url, AGENCY: 'TEST-AGENCY', MISSION: 'TEST-MISSION' };
   jobEnv = {
     HOME: work,
     KUBECONFIG: await kube.writeKubeconfig(work),
-    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, placeholders[e.name] ?? String(e.value ?? '').replace(mountPath, certsDir)])),
+    ...Object.fromEntries(
+      (container.env ?? []).map((e) => [
+        e.name,
+        placeholders[e.name] ??
+          String(e.value ?? '')
+            .replace(mountPath, certsDir)
+            .replace(trustedMountPath, trustedDir),
+      ]),
+    ),
   };
 });
 
@@ -130,6 +154,47 @@ describe('the job, started as the CronJob starts it', () => {
     expect(JSON.parse(result.stdout).targets[0].result).toBe('refreshed');
     expect(result.stdout + result.stderr).not.toContain(KEY_PASSPHRASE);
     expect(result.stdout + result.stderr).not.toContain(P12_PASSPHRASE);
+  });
+
+  it('verifies CAP against the trusted bundle together with ca.crt, mounted as the kubelet mounts them; no key warning', async () => {
+    const certs = await mkdtemp(join(work, 'kubelet-certs-'));
+    const trusted = await mkdtemp(join(work, 'kubelet-trusted-'));
+    // ca.crt holds a CA that did not sign CAP's certificate; the cluster's bundle holds the one that did.
+    const files = { 'tls.crt': cap.pki.client.certPem, 'tls.key': cap.pki.client.keyPem, 'ca.crt': await readFile(cap.files.wrongCa, 'utf8') };
+    await mountLikeKubelet(certs, files, 0o440);
+    await mountLikeKubelet(trusted, { 'ca-bundle.crt': cap.pki.ca.certPem }, 0o644);
+    const target = `${managed[0]!.namespace}/${managed[0]!.name}`;
+    const env = { ...jobEnv, CAP_CERTS_DIR: certs, CAP_TRUSTED_CA_BUNDLE: String(jobEnv.CAP_TRUSTED_CA_BUNDLE).replace(trustedDir, trusted) };
+    const ok = await runCli([...(container.args ?? []), '--target', target, '--force', '--output', 'json'], { env });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).targets[0].result).toBe('refreshed');
+    expect(ok.stderr).not.toMatch(/readable by every user/);
+
+    // Without the bundle, the failure names both places a CA can go.
+    const empty = await mkdtemp(join(work, 'kubelet-empty-'));
+    const refused = await runCli([...(container.args ?? []), '--target', target, '--force', '--output', 'json'], {
+      env: { ...env, CAP_TRUSTED_CA_BUNDLE: join(empty, 'ca-bundle.crt') },
+    });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).targets[0].error).toMatch(
+      /not signed by a trusted CA .*add the CA that issued it to ca\.crt of the cap-certs Secret .*or to the cluster's trusted bundle .*ConfigMap cap-trusted-ca-bundle/,
+    );
+    expect(refused.stderr).toMatch(/CAP_TRUSTED_CA_BUNDLE names \S+ca-bundle\.crt, which cannot be read/);
+
+    // NODE_EXTRA_CA_CERTS is honoured too, not replaced by the given CA list.
+    const extra = await runCli([...(container.args ?? []), '--target', target, '--force', '--output', 'json'], {
+      env: { ...env, CAP_TRUSTED_CA_BUNDLE: '', NODE_EXTRA_CA_CERTS: join(trusted, 'ca-bundle.crt') },
+    });
+    expect(extra.code).toBe(0);
+  });
+
+  it('still warns when the key file itself (not its symlink) is readable by every user, worded for a pod', async () => {
+    const certs = await mkdtemp(join(work, 'kubelet-loose-'));
+    await mountLikeKubelet(certs, { 'tls.crt': cap.pki.client.certPem, 'tls.key': cap.pki.client.keyPem, 'ca.crt': cap.pki.ca.certPem }, 0o644);
+    const r = await runCli([...(container.args ?? []), '--target', `${managed[0]!.namespace}/${managed[0]!.name}`, '--output', 'json'], {
+      env: { ...jobEnv, CAP_CERTS_DIR: certs },
+    });
+    expect(r.stderr).toMatch(/tls\.key .*is readable by every user.*in a pod, mount the certs Secret with defaultMode 0440/);
   });
 
   it('keeps every managed Secret fresh over successive runs, and never rewrites one that is not due', async () => {

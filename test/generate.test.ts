@@ -223,6 +223,7 @@ describe('generate on the folder oc adm release extract writes', () => {
       'cap-rbac-openshift-machine-api-role.yaml',
       'cap-rbac-openshift-machine-api-rolebinding.yaml',
       'cap-serviceaccount.yaml',
+      'cap-trusted-ca-bundle-configmap.yaml',
     ]);
     expect(result.secrets.find((s) => s.name === 'aws-cloud-credentials')).toMatchObject({
       file: 'cap-machine-api-secret.yaml',
@@ -377,7 +378,16 @@ describe('generate fills the CronJob and the certs Secret', () => {
       AGENCY: 'AG',
       MISSION: 'MI',
       CAP_CERTS_DIR: '/etc/cap-certs',
+      CAP_TRUSTED_CA_BUNDLE: '/etc/cap-trusted-ca/ca-bundle.crt',
     });
+    expect(container.volumeMounts).toContainEqual({ name: 'trusted-ca', mountPath: '/etc/cap-trusted-ca', readOnly: true });
+    expect(pod.volumes).toContainEqual({
+      name: 'trusted-ca',
+      configMap: { name: 'cap-trusted-ca-bundle', optional: true, items: [{ key: 'ca-bundle.crt', path: 'ca-bundle.crt' }] },
+    });
+    const bundle = parseOne(await readFile(join(dir, 'manifests', 'cap-trusted-ca-bundle-configmap.yaml'), 'utf8'));
+    expect(bundle).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'cap-trusted-ca-bundle', namespace: 'cap-token-refresh' } });
+    expect(bundle.metadata.labels['config.openshift.io/inject-trusted-cabundle']).toBe('true');
     expect(container.volumeMounts).toContainEqual({ name: 'cap-certs', mountPath: '/etc/cap-certs', readOnly: true });
     expect(pod.volumes).toContainEqual({ name: 'cap-certs', secret: { secretName: 'cap-certs', defaultMode: 0o440 } });
     expect(container.resources.limits).toEqual({ cpu: '200m', memory: '256Mi' });

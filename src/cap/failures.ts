@@ -5,7 +5,13 @@ import { parseRetryAfter } from './retry.js';
  * Turns a network or TLS failure into a CapError whose message names the URL (never its
  * query), the role and the cure. Only transient failures are marked retryable.
  */
-export function classifyNetworkError(err: unknown, where: string, role: string, timeoutMs: number): CapError {
+export function classifyNetworkError(
+  err: unknown,
+  where: string,
+  role: string,
+  timeoutMs: number,
+  trustHint = 'give the CA bundle that issued it with --ca (CAP_CA_FILE)',
+): CapError {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
   const name = e.name ?? '';
@@ -44,10 +50,7 @@ export function classifyNetworkError(err: unknown, where: string, role: string, 
       'CERT_SIGNATURE_FAILURE',
     ].includes(code)
   ) {
-    return new CapError(
-      'unknown-server-ca',
-      `the CAP server certificate is not signed by a trusted CA ${at}; give the CA bundle that issued it with --ca (CAP_CA_FILE)`,
-    );
+    return new CapError('unknown-server-ca', `the CAP server certificate is not signed by a trusted CA ${at}; ${trustHint}`);
   }
   if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) {
     const alert = /ALERT_([A-Z_]+)/.exec(code)?.[1]?.toLowerCase().replace(/_/g, ' ') ?? 'handshake failure';

@@ -19,12 +19,15 @@ export interface ClientIdentity {
   key: KeyObject;
   /** CA bundle for the CAP server; undefined means the system's. */
   caPem?: string;
+  /** What to do when CAP's server certificate is not trusted, in the words of where the trust came from. */
+  trustHint?: string;
   subject: string;
   notAfter: Date;
 }
 
 export interface IdentityDeps {
   readFile: (path: string) => Promise<Buffer>;
+  /** The mode of the file itself, through symbolic links (a mounted Secret's key is a symlink into ..data). */
   fileMode: (path: string) => Promise<number | undefined>;
   now: () => Date;
   /** Receives secrets (the key, its passphrase) as they are read, for the output guard. */
@@ -143,6 +146,9 @@ async function readPassphrase(path: string, flag: string, deps: IdentityDeps): P
 async function warnIfReadableByOthers(path: string, flag: string, deps: IdentityDeps): Promise<void> {
   const mode = await deps.fileMode(path);
   if (mode !== undefined && (mode & 0o004) !== 0) {
-    deps.warn(`the private key file ${path} (${flag}) is readable by every user on this machine; run chmod 600 ${path}`);
+    deps.warn(
+      `the private key file ${path} (${flag}) is readable by every user on this machine; run chmod 600 ${path} ` +
+        "(in a pod, mount the certs Secret with defaultMode 0440: the pod's group reads it, nobody else)",
+    );
   }
 }

@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
 import { DEFAULT_RETRY } from '../cap/retry.js';
 import { loadSystemCaBundle } from '../cap/system-ca.js';
+import { CERTS_SECRET_NAME, TRUSTED_CA_CONFIGMAP_NAME } from '../manifests/kubernetes-objects.js';
 import { validateCapUrl } from '../cap/url.js';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError, UsageError } from '../core/errors.js';
@@ -30,6 +31,8 @@ export interface CapSettings {
   mission?: string;
   account?: string;
   identity: IdentitySources;
+  /** The certs folder the identity came from (the certs Secret as the CronJob mounts it), resolved. */
+  certsDir?: string;
   timeoutMs: number;
   /** HTTPS_PROXY and NO_PROXY (or their lower-case forms), checked. */
   proxy?: ProxySettings;
@@ -80,8 +83,9 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     const value = flags[field] ?? env[envName];
     if (value) identity[field] = isAbsolute(value) ? value : resolve(ctx.cwd, value);
   }
-  const certsDir = flags.certsDir ?? env.CAP_CERTS_DIR;
-  if (certsDir) fillFromCertsDir(identity, isAbsolute(certsDir) ? certsDir : resolve(ctx.cwd, certsDir));
+  const givenCertsDir = flags.certsDir ?? env.CAP_CERTS_DIR;
+  const certsDir = givenCertsDir ? (isAbsolute(givenCertsDir) ? givenCertsDir : resolve(ctx.cwd, givenCertsDir)) : undefined;
+  if (certsDir) fillFromCertsDir(identity, certsDir);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
   const agency = flags.agency ?? env.AGENCY;
@@ -93,6 +97,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     ...(mission ? { mission } : {}),
     ...(account ? { account } : {}),
     identity,
+    ...(certsDir ? { certsDir } : {}),
     timeoutMs,
     proxy: resolveProxySettings(env),
   };
@@ -134,13 +139,40 @@ function fillFromCertsDir(identity: IdentitySources, dir: string): void {
 export async function loadIdentity(settings: CapSettings, ctx: CommandContext, logger: Logger): Promise<ClientIdentity> {
   const identity = await loadClientIdentity(settings.identity, {
     readFile: (p) => readFile(p),
-    fileMode: async (p) => (await lstat(p).catch(() => undefined))?.mode,
+    fileMode: async (p) => (await stat(p).catch(() => undefined))?.mode,
     now: ctx.now,
     registerSecret: (v) => ctx.redactor.add(v),
     warn: (m) => logger.warn(m),
   });
   // Without --ca, trust the system's store (enclave roots live there), not only Node's built-in roots.
-  return identity.caPem ? identity : { ...identity, caPem: (await loadSystemCaBundle(ctx.env)).join('\n') };
+  const base = identity.caPem ?? (await loadSystemCaBundle(ctx.env)).join('\n');
+  // A CA list given to TLS replaces Node's defaults, NODE_EXTRA_CA_CERTS included: add them back, with the cluster's bundle.
+  const extra: string[] = [];
+  for (const [name, file] of [
+    [TRUSTED_CA_BUNDLE_ENV, ctx.env[TRUSTED_CA_BUNDLE_ENV]],
+    ['NODE_EXTRA_CA_CERTS', ctx.env.NODE_EXTRA_CA_CERTS],
+  ] as const) {
+    if (!file) continue;
+    const pem = await readFile(isAbsolute(file) ? file : resolve(ctx.cwd, file), 'utf8').catch(() => undefined);
+    if (pem?.includes('-----BEGIN CERTIFICATE-----')) extra.push(pem);
+    else logger.warn(`${name} names ${file}, which ${pem === undefined ? 'cannot be read' : 'holds no PEM certificate'}; CAP is verified without it`);
+  }
+  return { ...identity, caPem: [base, ...extra].join('\n'), trustHint: describeTrust(settings, ctx.env) };
+}
+
+/** The environment variable naming the cluster's trusted CA bundle (the injected ConfigMap, mounted by the CronJob). */
+export const TRUSTED_CA_BUNDLE_ENV = 'CAP_TRUSTED_CA_BUNDLE';
+
+/** What to do when CAP's certificate is not trusted, in the words of where the trust came from. */
+function describeTrust(settings: CapSettings, env: Record<string, string | undefined>): string {
+  const inPod = settings.certsDir !== undefined && (settings.identity.ca === undefined || settings.identity.ca.startsWith(`${settings.certsDir}/`));
+  if (inPod || env[TRUSTED_CA_BUNDLE_ENV]) {
+    return (
+      `add the CA that issued it to ca.crt of the ${CERTS_SECRET_NAME} Secret (${settings.certsDir ?? 'the certs folder'}), ` +
+      `or to the cluster's trusted bundle (the install's additionalTrustBundle, injected into the ConfigMap ${TRUSTED_CA_CONFIGMAP_NAME}${env[TRUSTED_CA_BUNDLE_ENV] ? ` at ${env[TRUSTED_CA_BUNDLE_ENV]}` : ''})`
+    );
+  }
+  return 'give the CA bundle that issued it with --ca (CAP_CA_FILE)';
 }
 
 export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {

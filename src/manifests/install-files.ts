@@ -23,6 +23,7 @@ import {
   secretsWriterRole,
   secretsWriterRoleBinding,
   serviceAccountObject,
+  trustedCaConfigMapObject,
   type CertsSecretContents,
   type CronJobSettings,
 } from './kubernetes-objects.js';
@@ -117,6 +118,7 @@ function manifestFiles(input: InstallFilesInput, secrets: readonly ManagedSecret
     manifest('cap-namespace.yaml', renderKubernetesYaml(namespaceObject())),
     manifest('cap-serviceaccount.yaml', renderKubernetesYaml(serviceAccountObject())),
     manifest('cap-certs-secret.yaml', renderKubernetesYaml(certsSecretObject(input.certs)), SECRET_MODE),
+    manifest('cap-trusted-ca-bundle-configmap.yaml', renderKubernetesYaml(trustedCaConfigMapObject())),
     manifest(
       'cap-cronjob.yaml',
       renderKubernetesYaml(cronJobObject(input.cronJob), [

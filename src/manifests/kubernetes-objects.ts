@@ -3,6 +3,11 @@ import type { KubernetesObject } from './render.js';
 import type { SecretRef } from './role-names.js';
 
 export const CERTS_SECRET_NAME = 'cap-certs';
+/** The ConfigMap the Cluster Network Operator fills with the cluster's trusted CA bundle (with the install's additionalTrustBundle). */
+export const TRUSTED_CA_CONFIGMAP_NAME = 'cap-trusted-ca-bundle';
+export const TRUSTED_CA_MOUNT_DIR = '/etc/cap-trusted-ca';
+/** The key the Cluster Network Operator writes into a ConfigMap labelled config.openshift.io/inject-trusted-cabundle. */
+const TRUSTED_CA_KEY = 'ca-bundle.crt';
 export const CREDENTIALS_REQUESTS_NAMESPACE = 'openshift-cloud-credential-operator';
 const CREDENTIALS_REQUESTS_ROLE_NAME = `${TOOL_NAME}-credentialsrequests`;
 const SECRETS_ROLE_NAME = TOOL_NAME;
@@ -112,6 +117,23 @@ export function operatorSecretObject(ref: SecretRef, role: string): KubernetesOb
   };
 }
 
+/**
+ * An empty ConfigMap the Cluster Network Operator fills with the cluster's trusted CA bundle
+ * (`ca-bundle.crt`: the install's additionalTrustBundle with the system roots), so the job
+ * verifies CAP against the enclave's CAs without a copy in the certs Secret.
+ */
+export function trustedCaConfigMapObject(): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: TRUSTED_CA_CONFIGMAP_NAME,
+      namespace: TOOL_NAMESPACE,
+      labels: { ...APP_LABELS, 'config.openshift.io/inject-trusted-cabundle': 'true' },
+    },
+  };
+}
+
 /** Mode of the mounted certs files: owner and group read; restricted-v2 gives the pod that group (fsGroup). */
 export const CERTS_FILE_MODE = 0o440;
 
@@ -159,6 +181,8 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                     ...(settings.account ? [{ name: 'CAP_ACCOUNT', value: settings.account }] : []),
                     // tls.crt + tls.key, or client.p12; passphrase and ca.crt when present.
                     { name: 'CAP_CERTS_DIR', value: CERTS_MOUNT_DIR },
+                    // Trusted together with ca.crt: the cluster's bundle, injected by the Cluster Network Operator.
+                    { name: 'CAP_TRUSTED_CA_BUNDLE', value: `${TRUSTED_CA_MOUNT_DIR}/${TRUSTED_CA_KEY}` },
                   ],
                   resources: {
                     requests: { cpu: '10m', memory: '64Mi' },
@@ -173,12 +197,15 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                   },
                   volumeMounts: [
                     { name: 'cap-certs', mountPath: CERTS_MOUNT_DIR, readOnly: true },
+                    { name: 'trusted-ca', mountPath: TRUSTED_CA_MOUNT_DIR, readOnly: true },
                     { name: 'tmp', mountPath: '/tmp' },
                   ],
                 },
               ],
               volumes: [
                 { name: 'cap-certs', secret: { secretName: CERTS_SECRET_NAME, defaultMode: CERTS_FILE_MODE } },
+                // optional: a job that starts before the injection still runs, with ca.crt alone.
+                { name: 'trusted-ca', configMap: { name: TRUSTED_CA_CONFIGMAP_NAME, optional: true, items: [{ key: TRUSTED_CA_KEY, path: TRUSTED_CA_KEY }] } },
                 { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
               ],
             },
