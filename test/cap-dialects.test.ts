@@ -138,3 +138,35 @@ describe('generate carries the template and --account into the CronJob', () => {
     expect(r.stderr).toMatch(/\{rol\} that is not known/);
   });
 });
+
+describe('a CAP that sends no Expiration', () => {
+  it('is refused without --assume-lifetime, and with it the expiration is taken from CAP’s Date and the report says assumed', async () => {
+    cap.sim.setBehaviour('no-exp', { kind: 'ok', withoutExpiration: true });
+    const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'ns', name: 'a', role: 'no-exp' }]);
+    const before = await snapshotDir(dir);
+    const refused = await run(['refresh', '--manifests', dir, '--output', 'json']);
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as Report).targets[0]?.error).toMatch(/no Expiration; give --assume-lifetime/);
+    expect(await snapshotDir(dir)).toEqual(before);
+
+    const started = Date.now();
+    const r = await run(['refresh', '--manifests', dir, '--output', 'json', '--assume-lifetime', '50m']);
+    expect(r.code).toBe(0);
+    const t = (JSON.parse(r.stdout) as { targets: { result: string; expiration: string; expirationAssumed?: boolean }[] }).targets[0]!;
+    expect(t).toMatchObject({ result: 'refreshed', expirationAssumed: true });
+    // CAP's Date header has whole seconds: within a few seconds of 50 minutes from the run.
+    expect(Math.abs(Date.parse(t.expiration) - started - 50 * 60_000)).toBeLessThan(10_000);
+    expect(r.stderr).toMatch(/CAP sent no Expiration; assumed from --assume-lifetime/);
+    const doc = parse(await readFile(join(dir, 'a.yaml'), 'utf8'));
+    expect(doc.metadata.annotations['cap-token-refresh/expiration']).toBe(t.expiration);
+    const table = await run(['refresh', '--manifests', dir, '--force', '--assume-lifetime', '50m']);
+    expect(table.stdout).toMatch(/\(assumed\)/);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--assume-lifetime must be a duration up to 36h (usage error)', async () => {
+    const r = await run(['refresh', '--manifests', root, '--assume-lifetime', '40h']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--assume-lifetime 40h is not a duration up to 36h/);
+  });
+});

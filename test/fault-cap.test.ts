@@ -165,7 +165,7 @@ const FAULTS: CapFault[] = [
     behaviour: { kind: 'html' },
     outcome: 'failed',
     message:
-      /^CAP answered with an HTML page instead of JSON; check that CAP_URL points at the CAP API \(…\/api\/v1\/credentials\) and not a login or error page \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-200-with-html\)$/,
+      /^CAP answered with an HTML page instead of JSON, as portals do when they did not accept the client certificate; check that --cert and --key \(or --pkcs12\) belong to the identity CAP knows and that CAP_URL points at the CAP API, not a login page \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-200-with-html\)$/,
     calls: 1,
   },
   {
@@ -173,7 +173,7 @@ const FAULTS: CapFault[] = [
     behaviour: { kind: 'malformed', body: `{"Credentials": {"AccessKeyId": "${PLANTED_KEY_ID}", "SecretAccessKey": "${PLANTED_SECRET}", "Sess` },
     outcome: 'failed',
     message:
-      /^the CAP response is not valid JSON \(truncated or not a CAP API answer\) \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-truncated-json\)$/,
+      /^the CAP response is not valid JSON \(truncated, or a page shown when the client certificate was not accepted\); check the client certificate and CAP_URL \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-truncated-json\)$/,
     calls: 1,
   },
   {
@@ -196,11 +196,64 @@ const FAULTS: CapFault[] = [
     calls: 1,
   },
   {
+    fault: 'no Expiration',
+    behaviour: {
+      kind: 'malformed',
+      body: JSON.stringify({ Credentials: { AccessKeyId: PLANTED_KEY_ID, SecretAccessKey: PLANTED_SECRET, SessionToken: PLANTED_SECRET } }),
+    },
+    outcome: 'failed',
+    message:
+      /^the CAP response has no Expiration; give --assume-lifetime DURATION \(for example 1h\) if this CAP never sends one \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-no-expiration\)$/,
+    calls: 1,
+  },
+  {
+    fault: 'an impossible Expiration',
+    behaviour: {
+      kind: 'malformed',
+      body: JSON.stringify({
+        Credentials: { AccessKeyId: PLANTED_KEY_ID, SecretAccessKey: PLANTED_SECRET, SessionToken: PLANTED_SECRET, Expiration: '2099-02-30T00:00:00Z' },
+      }),
+    },
+    outcome: 'failed',
+    message:
+      /^the CAP response has an Expiration \(ISO 8601 with an offset\) that is not a possible date and time \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-an-impossible-expiration\)$/,
+    calls: 1,
+  },
+  {
+    fault: 'an Expiration centuries ahead',
+    behaviour: {
+      kind: 'malformed',
+      body: JSON.stringify({
+        Credentials: { AccessKeyId: PLANTED_KEY_ID, SecretAccessKey: PLANTED_SECRET, SessionToken: PLANTED_SECRET, Expiration: '9999-12-31T23:59:59Z' },
+      }),
+    },
+    outcome: 'failed',
+    message: /more than 36 hours ahead; no STS session lives that long/,
+    calls: 1,
+  },
+  {
+    fault: 'a control character in the SessionToken',
+    behaviour: {
+      kind: 'malformed',
+      body: JSON.stringify({
+        Credentials: {
+          AccessKeyId: PLANTED_KEY_ID,
+          SecretAccessKey: PLANTED_SECRET,
+          SessionToken: `${PLANTED_SECRET}\u001b[2J`,
+          Expiration: new Date(Date.now() + 3600_000).toISOString(),
+        },
+      }),
+    },
+    outcome: 'failed',
+    message: /^the CAP response has characters other than printable ASCII without spaces in Credentials\.SessionToken; AWS credentials never hold any \(https/,
+    calls: 1,
+  },
+  {
     fault: 'an expired Expiration',
     behaviour: { kind: 'expired' },
     outcome: 'failed',
     message:
-      /^CAP returned credentials that expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z; check the clock of this machine and of CAP \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-an-expired-expiration\)$/,
+      /^CAP returned credentials that already expired \(their Expiration, ISO 8601 with an offset, is past by CAP's own clock\); check the clock of this machine and of CAP \(https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials, role fault-an-expired-expiration\)$/,
     calls: 1,
   },
   {

@@ -236,7 +236,7 @@ describe('each CAP failure ends in a message that names the cure', () => {
       ),
       /lacks a non-empty string for Credentials\.SessionToken/,
     ],
-    ['expired credentials', async () => (cap.sim.setBehaviour('rexp', { kind: 'expired' }), { role: 'rexp' }), /expired at .*check the clock/],
+    ['expired credentials', async () => (cap.sim.setBehaviour('rexp', { kind: 'expired' }), { role: 'rexp' }), /already expired .*check the clock/],
     [
       'a non-UTF-8 body',
       async () => (cap.sim.setBehaviour('rbin', { kind: 'malformed', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), { role: 'rbin' }),

@@ -24,6 +24,8 @@ export interface CapClientOptions {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   registerSecret: (value: string) => void;
+  /** --assume-lifetime: a response without Expiration is taken as this long from CAP's Date header (or now). */
+  assumeLifetimeMs?: number;
 }
 
 export interface CapClient {
@@ -102,7 +104,15 @@ export function createCapClient(opts: CapClientOptions): CapClient {
       throw classifyStatus(res.statusCode, headerValue(res.headers['retry-after']), body, where, query.role, opts.now());
     }
     try {
-      const creds = parseCapResponse(body, opts.now());
+      const capDate = parseDateHeader(headerValue(res.headers.date));
+      const creds = parseCapResponse(body, opts.now(), {
+        ...(capDate ? { capDate } : {}),
+        ...(opts.assumeLifetimeMs !== undefined ? { assumeLifetimeMs: opts.assumeLifetimeMs } : {}),
+        warn: (m) => opts.logger.warn(m, { role: query.role }),
+      });
+      if (creds.expirationAssumed) {
+        opts.logger.warn('CAP sent no Expiration; assumed from --assume-lifetime', { role: query.role, expiration: creds.expiration.toISOString() });
+      }
       opts.registerSecret(creds.accessKeyId);
       opts.registerSecret(creds.secretAccessKey);
       opts.registerSecret(creds.sessionToken);
@@ -158,6 +168,13 @@ async function readCapped(body: Dispatcher.ResponseData['body'], max: number): P
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** CAP's Date header (RFC 9110 IMF-fixdate), when it is there and readable. */
+export function parseDateHeader(v: string | undefined): Date | undefined {
+  if (!v) return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -20,7 +20,8 @@ function addCapFlags(cmd: Command): Command {
       '--certs-dir <dir>',
       'a folder laid out as the certs Secret: tls.crt, tls.key, ca.crt, or client.p12, and passphrase (env CAP_CERTS_DIR; the CronJob uses /etc/cap-certs)',
     )
-    .option('--timeout <duration>', 'timeout of one CAP request', '15s');
+    .option('--timeout <duration>', 'timeout of one CAP request', '15s')
+    .option('--assume-lifetime <duration>', "for a CAP that sends no Expiration: take it as this long from CAP's Date header (or now)");
 }
 
 function addLogFlags(cmd: Command, defaultLevel = 'info'): Command {

@@ -23,6 +23,8 @@ export interface CapFlags extends IdentitySources {
   /** The SC2S account name (`{account}` in a CAP_URL template). */
   account?: string;
   timeout?: string;
+  /** --assume-lifetime DURATION: for a CAP that sends no Expiration. */
+  assumeLifetime?: string;
 }
 
 export interface CapSettings {
@@ -34,6 +36,7 @@ export interface CapSettings {
   /** The certs folder the identity came from (the certs Secret as the CronJob mounts it), resolved. */
   certsDir?: string;
   timeoutMs: number;
+  assumeLifetimeMs?: number;
   /** HTTPS_PROXY and NO_PROXY (or their lower-case forms), checked. */
   proxy?: ProxySettings;
 }
@@ -88,6 +91,9 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
   if (certsDir) fillFromCertsDir(identity, certsDir);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
+  const assumeLifetimeMs = flags.assumeLifetime === undefined ? undefined : parseDuration(flags.assumeLifetime);
+  if (flags.assumeLifetime !== undefined && (assumeLifetimeMs === undefined || assumeLifetimeMs <= 0 || assumeLifetimeMs > 36 * 3600_000))
+    throw new UsageError(`--assume-lifetime ${flags.assumeLifetime} is not a duration up to 36h; use for example 1h`);
   const agency = flags.agency ?? env.AGENCY;
   const mission = flags.mission ?? env.MISSION;
   const account = (flags.account ?? env.CAP_ACCOUNT)?.trim();
@@ -99,6 +105,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     identity,
     ...(certsDir ? { certsDir } : {}),
     timeoutMs,
+    ...(assumeLifetimeMs !== undefined ? { assumeLifetimeMs } : {}),
     proxy: resolveProxySettings(env),
   };
 }
@@ -189,5 +196,6 @@ export function buildCapClient(settings: CapSettings, identity: ClientIdentity, 
     sleep: ctx.sleep,
     random: ctx.random,
     registerSecret: (v) => ctx.redactor.add(v),
+    ...(settings.assumeLifetimeMs !== undefined ? { assumeLifetimeMs: settings.assumeLifetimeMs } : {}),
   });
 }

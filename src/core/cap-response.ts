@@ -6,16 +6,31 @@ import { CapResponseError } from './errors.js';
 
 const nonEmpty = z.string().check(z.trim(), z.minLength(1));
 
-// AWS never issues a credential with whitespace inside; one with a line break would add
-// lines to the credentials INI written into every Secret.
-const credentialValue = z.string().check(z.trim(), z.minLength(1), z.regex(/^\S+$/));
+// AWS credentials are printable ASCII without spaces; anything else (a line break, NUL, ESC,
+// other control or non-ASCII characters) would end up in the manifest, the INI and stdout.
+const credentialValue = z.string().check(z.trim(), z.minLength(1), z.regex(/^[\x21-\x7e]+$/));
+
+// Expiration: an ISO-8601 string or epoch seconds/milliseconds (number or numeric string); absent only with an assumed lifetime.
+const expirationValue = z.optional(z.union([nonEmpty, z.number()]));
 
 const credentialFields = z.object({
   AccessKeyId: credentialValue,
   SecretAccessKey: credentialValue,
   SessionToken: credentialValue,
-  Expiration: nonEmpty,
+  Expiration: expirationValue,
 });
+
+/** No STS session lives longer than 36 hours; an Expiration further ahead is not one. */
+export const MAX_LIFETIME_MS = 36 * 3600_000;
+
+export interface ParseCapResponseOptions {
+  /** With a response that has no Expiration: take it as this long from `capDate` (or `now`). */
+  assumeLifetimeMs?: number;
+  /** CAP's clock (its Date header), when known. */
+  capDate?: Date;
+  /** Told about things accepted with a doubt (an Expiration without an offset). */
+  warn?: (message: string) => void;
+}
 
 const FIELD_NAMES = ['AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration'] as const;
 
@@ -24,23 +39,27 @@ const FIELD_NAMES = ['AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expirati
  * the top level, and nothing else. `now` decides whether `Expiration` is in the future.
  * Errors name the problem and the field, never a value from the body.
  */
-export function parseCapResponse(body: Uint8Array | string, now: Date): CapCredentials {
+export function parseCapResponse(body: Uint8Array | string, now: Date, options: ParseCapResponseOptions = {}): CapCredentials {
   const text = typeof body === 'string' ? body : decodeUtf8(body);
   const trimmed = text.trimStart();
   if (trimmed === '') {
     throw new CapResponseError('not-json', 'the CAP response is empty; expected a JSON object with Credentials');
   }
   if (trimmed.startsWith('<')) {
+    // Some portals answer a failed client-certificate check with a 200 HTML login page.
     throw new CapResponseError(
       'html-body',
-      'CAP answered with an HTML page instead of JSON; check that CAP_URL points at the CAP API (…/api/v1/credentials) and not a login or error page',
+      'CAP answered with an HTML page instead of JSON, as portals do when they did not accept the client certificate; check that --cert and --key (or --pkcs12) belong to the identity CAP knows and that CAP_URL points at the CAP API, not a login page',
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new CapResponseError('not-json', 'the CAP response is not valid JSON (truncated or not a CAP API answer)');
+    throw new CapResponseError(
+      'not-json',
+      'the CAP response is not valid JSON (truncated, or a page shown when the client certificate was not accepted); check the client certificate and CAP_URL',
+    );
   }
   const fields = pickCredentialObject(json);
   const parsed = credentialFields.safeParse(fields);
@@ -52,7 +71,7 @@ export function parseCapResponse(body: Uint8Array | string, now: Date): CapCrede
       const spaced = fieldsOf(parsed.error.issues);
       throw new CapResponseError(
         'invalid-response',
-        `the CAP response has whitespace inside ${spaced.map((f) => prefix + f).join(', ')}; AWS credentials never hold any`,
+        `the CAP response has characters other than printable ASCII without spaces in ${spaced.map((f) => prefix + f).join(', ')}; AWS credentials never hold any`,
       );
     }
     throw new CapResponseError(
@@ -61,17 +80,73 @@ export function parseCapResponse(body: Uint8Array | string, now: Date): CapCrede
     );
   }
   const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = parsed.data;
-  const expiration = parseIsoTime(Expiration);
-  if (expiration === undefined) {
-    throw new CapResponseError('invalid-response', 'the CAP response has an Expiration that is not an ISO-8601 time');
+  const creds = { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken };
+  // Checked against CAP's clock when it is known: a wrong local clock must not refuse good credentials.
+  const clock = options.capDate ?? now;
+  if (Expiration === undefined) {
+    if (options.assumeLifetimeMs === undefined) {
+      throw new CapResponseError(
+        'invalid-response',
+        'the CAP response has no Expiration; give --assume-lifetime DURATION (for example 1h) if this CAP never sends one',
+      );
+    }
+    return { ...creds, expiration: new Date(clock.getTime() + options.assumeLifetimeMs), expirationAssumed: true };
   }
-  if (expiration.getTime() <= now.getTime()) {
+  const { expiration, shape } = parseExpiration(Expiration, options.warn);
+  if (expiration.getTime() <= clock.getTime()) {
     throw new CapResponseError(
       'expired-credentials',
-      `CAP returned credentials that expired at ${expiration.toISOString()}; check the clock of this machine and of CAP`,
+      `CAP returned credentials that already expired (their Expiration, ${shape}, is past${options.capDate ? " by CAP's own clock" : ''}); check the clock of this machine and of CAP`,
     );
   }
-  return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, expiration };
+  if (expiration.getTime() - clock.getTime() > MAX_LIFETIME_MS) {
+    throw new CapResponseError(
+      'invalid-response',
+      `the CAP response has an Expiration (${shape}) more than 36 hours ahead; no STS session lives that long, so it is not one`,
+    );
+  }
+  return { ...creds, expiration };
+}
+
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * An Expiration as CAPs send it: ISO 8601 with any offset and fractional seconds, ISO 8601
+ * without an offset (read as UTC, with a warning), or epoch seconds or milliseconds (a number
+ * or a numeric string). Errors name the shape, never the value.
+ */
+export function parseExpiration(value: string | number, warn?: (message: string) => void): { expiration: Date; shape: string } {
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(text)) {
+    const n = Number(text);
+    const kind = typeof value === 'number' ? 'a number' : 'a numeric string';
+    if (!Number.isFinite(n) || n <= 0) throw new CapResponseError('invalid-response', `the CAP response has an Expiration (${kind}) that is not an epoch time`);
+    // Epoch milliseconds from 2001 on are above 1e12; epoch seconds stay below it until the year 33658.
+    const ms = n >= 1e12 ? n : n * 1000;
+    return { expiration: new Date(Math.round(ms)), shape: `${kind} of epoch ${n >= 1e12 ? 'milliseconds' : 'seconds'}` };
+  }
+  const m = ISO_PARTS.exec(text);
+  if (!m)
+    throw new CapResponseError('invalid-response', 'the CAP response has an Expiration that is neither an ISO-8601 time nor epoch seconds or milliseconds');
+  const [, y, mo, d, h, mi, sec = '00', fraction = '', zone] = m;
+  const shape = zone ? 'ISO 8601 with an offset' : 'ISO 8601 without an offset';
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) {
+    throw new CapResponseError('invalid-response', `the CAP response has an Expiration (${shape}) that is not a possible date and time`);
+  }
+  let offsetMs = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const [, sign, oh, om] = /^([+-])(\d{2}):?(\d{2})$/.exec(zone) ?? [];
+    if (Number(oh) > 14 || Number(om) > 59)
+      throw new CapResponseError('invalid-response', `the CAP response has an Expiration (${shape}) whose offset is not possible`);
+    offsetMs = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
+  }
+  if (!zone) warn?.('the CAP response has an Expiration without an offset (ISO 8601 without Z or +hh:mm); it is read as UTC');
+  const utc = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(sec), fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0);
+  return { expiration: new Date(utc - offsetMs), shape };
 }
 
 function pickCredentialObject(json: unknown): unknown {

@@ -7,6 +7,8 @@ export interface CapCredentials {
   sessionToken: string;
   /** When the credentials stop working. */
   expiration: Date;
+  /** CAP sent no Expiration; it was taken as --assume-lifetime from CAP's Date (or now). */
+  expirationAssumed?: boolean;
 }
 
 /** The AWS shared credentials file body the operators read from the `credentials` key. */

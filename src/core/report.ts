@@ -11,6 +11,8 @@ export interface TargetReport {
   /** RFC 3339 expiration of the credentials the target holds after the run, when known. */
   expiration: string | null;
   error?: string;
+  /** CAP sent no Expiration; `expiration` was assumed from --assume-lifetime. */
+  expirationAssumed?: true;
   /** Manifest file, for targets on disk. */
   file?: string;
 }
@@ -34,7 +36,7 @@ export function renderReportTable(report: Report, now: Date): string {
     t.namespace ? `${t.namespace}/${t.name}` : t.name,
     t.role ?? '-',
     t.result,
-    t.expiration ? formatDuration(Date.parse(t.expiration) - now.getTime()) : '-',
+    t.expiration ? `${formatDuration(Date.parse(t.expiration) - now.getTime())}${t.expirationAssumed ? ' (assumed)' : ''}` : '-',
   ]);
   const lines = renderColumns([['TARGET', 'ROLE', 'RESULT', 'EXPIRES IN'], ...rows]);
   const failures = report.targets.filter((t) => t.result === 'failed');

@@ -100,7 +100,12 @@ export async function runRefresh<T extends RefreshTarget>(
     }
     group.members.forEach(({ target: t, index }, i) => {
       const o = outcomes[i] ?? { ok: false as const, error: 'not written' };
-      settle(t, index, o.ok ? { ...baseReport(t), result: 'refreshed', expiration: o.expiration } : { ...baseReport(t), result: 'failed', error: o.error });
+      const assumed = creds.expirationAssumed ? { expirationAssumed: true as const } : {};
+      settle(
+        t,
+        index,
+        o.ok ? { ...baseReport(t), result: 'refreshed', expiration: o.expiration, ...assumed } : { ...baseReport(t), result: 'failed', error: o.error },
+      );
       if (o.ok) deps.logger.info('refreshed', { target: `${t.namespace}/${t.name}`, role: t.role, expiration: o.expiration });
       else deps.logger.error('write failed', { target: `${t.namespace}/${t.name}`, error: o.error });
     });

@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 
 /** How the simulator answers for one role. */
 export type RoleBehaviour =
-  | { kind: 'ok'; lifetimeSeconds?: number; shape?: 'nested' | 'top-level' }
+  | { kind: 'ok'; lifetimeSeconds?: number; shape?: 'nested' | 'top-level'; withoutExpiration?: boolean }
   | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
   | { kind: 'html'; status?: number }
   | { kind: 'malformed'; body: string | Buffer }
@@ -162,7 +162,8 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
   function respond(b: RoleBehaviour, res: import('node:http').ServerResponse, socket: Socket): void {
     switch (b.kind) {
       case 'ok': {
-        const fields = credentials(b.lifetimeSeconds ?? 3600);
+        const { Expiration, ...rest } = credentials(b.lifetimeSeconds ?? 3600);
+        const fields = b.withoutExpiration ? rest : { ...rest, Expiration };
         const body = b.shape === 'top-level' ? fields : { Credentials: fields };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         return;
