@@ -71,7 +71,7 @@ beforeAll(async () => {
   };
   container = cronJob.spec.jobTemplate.spec.template.spec.containers[0]!;
 
-  // The certs Secret, mounted where the CronJob mounts it, with the keys DESIGN.md names.
+  // The certs Secret, mounted where the CronJob mounts it, with the keys docs/DESIGN.md names.
   const mountPath = container.volumeMounts?.find((m) => m.name === 'cap-certs')?.mountPath ?? '/etc/cap-certs';
   const certsDir = join(work, 'cap-certs');
   await mkdir(certsDir);

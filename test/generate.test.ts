@@ -1,18 +1,16 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { generate, type GenerateOptions, type GenerateResult } from '../src/commands/generate.js';
 import { ManifestsError } from '../src/manifests/errors.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
 import { podSecurityViolations } from './support/pod-security.js';
+import { CREDENTIALS_REQUESTS, OC_EXTRACT_AWS } from './support/fixtures.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
-const upstreamDir = join(fixtures, 'credentials-requests');
-const ocExtractDir = join(fixtures, 'oc-extract-aws');
+const upstreamDir = CREDENTIALS_REQUESTS;
+const ocExtractDir = OC_EXTRACT_AWS;
 
 const temporaryDirs: string[] = [];
 async function makeTempDir(): Promise<string> {

@@ -1,9 +1,9 @@
 // The committed manifests/ is what `generate` writes from the current payload's
-// CredentialsRequests (../shared/fixtures/oc-extract-aws) with default options.
-// To regenerate it after changing the generator:
+// CredentialsRequests (test/fixtures/oc-extract-aws) with default options.
+// To regenerate it after changing the generator (see CONTRIBUTING.md):
 //   UPDATE_MANIFESTS=1 npx vitest run test/manifests.test.ts
-// (the same as `cap-token-refresh generate --credentials-requests ../shared/fixtures/oc-extract-aws
-//  --out manifests --iam-out "$(mktemp -d)" --force` from the repository root).
+// (the same as `iam=$(mktemp -d); ./bin/cap-token-refresh generate --credentials-requests test/fixtures/oc-extract-aws
+//  --out manifests --iam-out "$iam" --force; rm -r "$iam"` from the repository root).
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,10 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { generate } from '../src/commands/generate.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
+import { OC_EXTRACT_AWS } from './support/fixtures.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(repoRoot, 'manifests');
-const payloadRequests = resolve(repoRoot, '..', 'shared', 'fixtures', 'oc-extract-aws');
+const payloadRequests = OC_EXTRACT_AWS;
 
 const temporaryDirs: string[] = [];
 afterAll(async () => {

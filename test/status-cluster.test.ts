@@ -142,7 +142,7 @@ beforeEach(() => {
 });
 
 describe('status in a cluster, targets discovered from CredentialsRequests', () => {
-  it("shows every AWS request's Secret with its verdict in the DESIGN.md JSON object; exit 1", async () => {
+  it("shows every AWS request's Secret with its verdict in the docs/DESIGN.md JSON object; exit 1", async () => {
     seed(ALL);
     requestsFor(ALL);
     const r = await inCluster(['--output', 'json']);

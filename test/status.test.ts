@@ -128,7 +128,7 @@ describe('cap-token-refresh status --manifests', () => {
     );
   });
 
-  it('--output json gives the DESIGN.md object with verdict, time left, last refresh and the client certificate', async () => {
+  it('--output json gives the docs/DESIGN.md object with verdict, time left, last refresh and the client certificate', async () => {
     const dir = await manifests(['ok', 'due', 'expired', 'noRole']);
     const r = await status(['--manifests', dir, '--output', 'json'], { CAP_CERT_FILE: cap.files.cert });
     expect(r.code).toBe(1);

@@ -3,7 +3,7 @@ import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_TARGETS_FAILED, EXIT_USAG
 import type { CommandContext } from '../commands/context.js';
 import { VERSION } from './version.js';
 
-/** Flags every command that talks to CAP shares (DESIGN.md's contract). */
+/** Flags every command that talks to CAP shares (docs/DESIGN.md's contract). */
 function addCapFlags(cmd: Command): Command {
   return cmd
     .option('--cap-url <url>', 'CAP base URL, the full …/api/v1/credentials URL, or a template with {agency}, {mission}, {account} and {role} (env CAP_URL)')

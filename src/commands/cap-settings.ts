@@ -111,7 +111,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
 }
 
 /**
- * The identity files of a certs folder (the certs Secret as the CronJob mounts it, DESIGN.md):
+ * The identity files of a certs folder (the certs Secret as the CronJob mounts it, docs/DESIGN.md):
  * `client.p12` with `passphrase` when the bundle is there, else `tls.crt` and `tls.key` (with
  * `passphrase` for an encrypted key), and `ca.crt`. Files named by flags or env win; empty
  * files count as absent, since a Secret key may be left empty.

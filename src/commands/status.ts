@@ -40,7 +40,7 @@ export interface TargetVerdict {
 
 export type JudgeTarget = (target: StatusTarget, now: Date) => TargetVerdict;
 
-/** One line of `status --output json`: DESIGN.md's target object plus what status adds. */
+/** One line of `status --output json`: docs/DESIGN.md's target object plus what status adds. */
 export interface StatusTargetReport extends TargetReport {
   verdict: Verdict;
   /** Seconds until expiration (negative once past); null when unknown. */

@@ -33,7 +33,7 @@ describe('renderCredentialsIni', () => {
 });
 
 describe('buildSecretStringData', () => {
-  it('sets exactly the three keys of DESIGN.md', () => {
+  it('sets exactly the three keys of docs/DESIGN.md', () => {
     const data = buildSecretStringData(CREDS);
     expect(Object.keys(data).sort()).toEqual(['aws_access_key_id', 'aws_secret_access_key', 'credentials']);
     expect(data.aws_access_key_id).toBe(CREDS.accessKeyId);

@@ -1,4 +1,4 @@
-// Names fixed by DESIGN.md's contract: manifests, scripts and users rely on them.
+// Names fixed by docs/DESIGN.md's contract: manifests, scripts and users rely on them.
 
 export const ANNOTATION_ROLE = 'cap-token-refresh/role';
 export const ANNOTATION_AGENCY = 'cap-token-refresh/agency';
@@ -10,7 +10,7 @@ export const ANNOTATION_REFRESHED_AT = 'cap-token-refresh/refreshed-at';
 export const ANNOTATION_ISSUED_ROLE = 'cap-token-refresh/issued-role';
 export const LABEL_MANAGED = 'cap-token-refresh/managed';
 
-/** Keys of the operator Secret that every write sets (DESIGN.md, "The Secret an operator reads"). */
+/** Keys of the operator Secret that every write sets (docs/DESIGN.md, "The Secret an operator reads"). */
 export const SECRET_KEY_ACCESS_KEY_ID = 'aws_access_key_id';
 export const SECRET_KEY_SECRET_ACCESS_KEY = 'aws_secret_access_key';
 export const SECRET_KEY_CREDENTIALS = 'credentials';

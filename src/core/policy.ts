@@ -37,7 +37,7 @@ export interface RefreshDecision {
 }
 
 /**
- * DESIGN.md's refresh policy: due, whatever the annotations say, when the data cannot serve
+ * docs/DESIGN.md's refresh policy: due, whatever the annotations say, when the data cannot serve
  * (empty, missing, or a `credentials` INI that is not the plain one); due when the issued-role
  * annotation is missing (seeded by `fill`) or differs from the role; due when there is no
  * (valid) expiration annotation, when less than a third of the lifetime (expiration -

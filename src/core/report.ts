@@ -2,7 +2,7 @@ import { formatDuration } from './duration.js';
 
 export type TargetResult = 'refreshed' | 'fresh' | 'failed';
 
-/** One line of the machine-readable report (DESIGN.md: `--output json`). */
+/** One line of the machine-readable report (docs/DESIGN.md: `--output json`). */
 export interface TargetReport {
   namespace: string;
   name: string;

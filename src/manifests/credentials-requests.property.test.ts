@@ -1,14 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CREDENTIALS_REQUESTS } from '../../test/support/fixtures.js';
 import { parseCredentialsRequests, type ParsedCredentialsRequests } from './credentials-requests.js';
 import { ManifestsError } from './errors.js';
 
 // Property tests (fuzzing) of the CredentialsRequest parser: generated YAML-ish text and
 // mutated real CredentialsRequests end in a result or a ManifestsError, never another exception.
 
-const FIXTURE_DIR = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'credentials-requests');
+const FIXTURE_DIR = CREDENTIALS_REQUESTS;
 const FIXTURES = readdirSync(FIXTURE_DIR)
   .filter((n) => n.endsWith('.yaml'))
   .sort()

@@ -83,7 +83,7 @@ export function serviceAccountObject(): KubernetesObject {
   };
 }
 
-/** The client identity the job presents to CAP, with the keys DESIGN.md fixes. */
+/** The client identity the job presents to CAP, with the keys docs/DESIGN.md fixes. */
 export function certsSecretObject(contents: CertsSecretContents): KubernetesObject {
   return {
     apiVersion: 'v1',

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 
+export { FIXTURES } from './fixtures.js';
+
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = resolve(REPO_ROOT, 'bin', 'cap-token-refresh');
-export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
 
 export interface CliResult {
   code: number;
