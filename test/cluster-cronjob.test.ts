@@ -4,7 +4,6 @@
 // one that is not due. Then the in-cluster connection (service account token files), in process.
 
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import type { CommandContext } from '../src/commands/context.js';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 interface Container {
   args?: string[];
@@ -64,7 +64,7 @@ const results = (r: CliResult) =>
 beforeAll(async () => {
   cap = await startCapFixture({ defaultBehaviour: { kind: 'ok', lifetimeSeconds: LIFETIME_S } });
   kube = await startKubeApiServer();
-  work = await mkdtemp(join(tmpdir(), 'ctr-cronjob-'));
+  work = await makeTempDir('ctr-cronjob-');
 
   const cronJob = parseYaml(await readFile(join(MANIFESTS, 'cap-cronjob.yaml'), 'utf8')) as {
     spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } };

@@ -4,14 +4,14 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
 import { REPO_ROOT } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -61,7 +61,7 @@ async function node(args: string[], env: Record<string, string> = {}): Promise<{
 
 beforeAll(async () => {
   dockerfile = parseDockerfile(await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
-  work = await mkdtemp(join(tmpdir(), 'ctr-image-'));
+  work = await makeTempDir('ctr-image-');
   cap = await startCapFixture();
   kube = await startKubeApiServer();
 

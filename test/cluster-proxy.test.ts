@@ -1,15 +1,14 @@
 // A kubeconfig's proxy-url: the Kubernetes API calls go through the HTTPS proxy (CONNECT),
 // TLS to the API server still verified end to end; a socks proxy is refused before any call.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
 import { runCli } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 let cap: CapFixture;
 let kube: KubeApiServer;
@@ -28,7 +27,7 @@ beforeAll(async () => {
   cap = await startCapFixture();
   kube = await startKubeApiServer();
   proxy = await startConnectProxy();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-kube-proxy-'));
+  dir = await makeTempDir('ctr-kube-proxy-');
   kube.putSecret({ metadata: { namespace: 'team', name: 'aws-creds', annotations: { 'cap-token-refresh/role': 'proxied-role' } }, data: { keep: 'a2VlcA==' } });
 });
 

@@ -2,8 +2,7 @@
 // the CAP simulator (mutual TLS) and the Kubernetes API test server, in real temporary folders.
 
 import type { TargetReport as ReportTarget } from '../src/core/report.js';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { parseAllDocuments } from 'yaml';
@@ -12,6 +11,7 @@ import type { CapFixture } from './support/cap-fixture.js';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import type { KubeApiServer, KubeObject } from './support/kube-api-server.js';
 import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const CCO = 'openshift-cloud-credential-operator';
 /** The Secrets the release's AWS CredentialsRequests name (fixtures/oc-extract-aws), with a role each. */
@@ -606,7 +606,7 @@ describe('configuration errors come before any request', () => {
   });
 
   it('no configuration anywhere', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'ctr-home-'));
+    const home = await makeTempDir('ctr-home-');
     await expectConfigError(
       [],
       { HOME: home },
@@ -616,7 +616,7 @@ describe('configuration errors come before any request', () => {
   });
 
   it('~/.kube/config is used when nothing else is given', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'ctr-home-'));
+    const home = await makeTempDir('ctr-home-');
     await mkdir(join(home, '.kube'));
     await kube.writeKubeconfig(join(home, '.kube'), 'config');
     seedSecret(RELEASE_SECRETS[0]!);

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromProcess } from '@aws-sdk/credential-provider-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheFileName, serializeCacheEntry, type CacheKey } from '../src/aws/process-credentials.js';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { BIN, runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 let cap: CapFixture;
 let root: string;
@@ -13,7 +13,7 @@ let cache: string;
 
 beforeAll(async () => {
   cap = await startCapFixture();
-  root = await mkdtemp(join(tmpdir(), 'ctr-cp-'));
+  root = await makeTempDir('ctr-cp-');
   cache = join(root, 'xdg-cache');
 });
 afterAll(async () => {

@@ -11,9 +11,7 @@
 
 import type { TargetReport as ReportTarget } from '../src/core/report.js';
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleBehaviour } from '../src/sim/cap-simulator.js';
@@ -22,6 +20,7 @@ import { startKubeApiServer, type KubeApiServer, type KubeObject } from './suppo
 import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { startStrictTlsServer } from './support/strict-tls-server.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 interface Setup {
   args?: string[];
@@ -401,7 +400,7 @@ describe('CAP faults, cluster mode: every per-role fault in one run', () => {
 
   beforeAll(async () => {
     kube = await startKubeApiServer();
-    dir = await mkdtemp(join(tmpdir(), 'ctr-fault-cap-'));
+    dir = await makeTempDir('ctr-fault-cap-');
   });
   afterAll(async () => {
     await kube?.stop();

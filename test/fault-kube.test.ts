@@ -8,13 +8,13 @@
 //      text) in any output, Event or annotation.
 
 import type { TargetReport as ReportTarget } from '../src/core/report.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const NS = 'kube-faults';
 const VICTIM = 'victim-credentials';
@@ -200,7 +200,7 @@ function expectNoSecret(where: string, text: string): void {
 beforeAll(async () => {
   cap = await startCapFixture();
   shared = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-fault-kube-'));
+  dir = await makeTempDir('ctr-fault-kube-');
 });
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { applyCredentialsToManifest } from '../src/disk/secret-manifest.js';
 import { renderSampleSecretManifest, SAMPLE_OPERATOR_SECRETS } from '../src/sim/sample-manifests.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const SCRIPT = join(REPO_ROOT, 'hack', 'fill-credentials.sh');
 
@@ -85,7 +85,7 @@ function runScript(args: string[], opts: { env: Record<string, string>; input: s
 
 let root: string;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ctr-fill-'));
+  root = await makeTempDir('ctr-fill-');
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });

@@ -1,20 +1,13 @@
 // The built command (`npm run build` first), run as a user would.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './support/run-cli.js';
+import { makeTestTempDir } from './support/temp-dir.js';
 
 const ocExtractDir = join(FIXTURES, 'oc-extract-aws');
-const temporaryDirs: string[] = [];
-async function makeTempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cap-generate-cli-'));
-  temporaryDirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temporaryDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** A folder for one test, removed when it ends. */
+const makeTempDir = () => makeTestTempDir('cap-generate-cli-');
 
 describe('cap-token-refresh generate', () => {
   it('writes manifests/ and iam/ from a folder and says what it kept and skipped', async () => {

@@ -1,26 +1,19 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { generate, type GenerateOptions, type GenerateResult } from '../src/commands/generate.js';
 import { ManifestsError } from '../src/manifests/errors.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
 import { podSecurityViolations } from './support/pod-security.js';
 import { CREDENTIALS_REQUESTS, OC_EXTRACT_AWS } from './support/fixtures.js';
+import { makeTestTempDir } from './support/temp-dir.js';
 
 const upstreamDir = CREDENTIALS_REQUESTS;
 const ocExtractDir = OC_EXTRACT_AWS;
 
-const temporaryDirs: string[] = [];
-async function makeTempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cap-generate-'));
-  temporaryDirs.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(temporaryDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** A folder for one test, removed when it ends. */
+const makeTempDir = () => makeTestTempDir('cap-generate-');
 
 async function generateInto(input: string, extra: Partial<GenerateOptions> = {}): Promise<{ dir: string; result: GenerateResult }> {
   const dir = await makeTempDir();

@@ -3,14 +3,14 @@
 
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 const NS = 'openshift-machine-api';
@@ -61,7 +61,7 @@ beforeAll(async () => {
     );
   }
   server = await startKubeApiServer({ namespaces: [NS, CCO_NS] });
-  dir = await mkdtemp(join(tmpdir(), 'kube-api-server-test-'));
+  dir = await makeTempDir('kube-api-server-test-');
   kubeconfig = await server.writeKubeconfig(dir);
 });
 

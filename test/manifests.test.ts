@@ -4,8 +4,7 @@
 //   UPDATE_MANIFESTS=1 npx vitest run test/manifests.test.ts
 // (the same as `iam=$(mktemp -d); ./bin/cap-token-refresh generate --credentials-requests test/fixtures/oc-extract-aws
 //  --out manifests --iam-out "$iam" --force; rm -r "$iam"` from the repository root).
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { generate } from '../src/commands/generate.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
 import { OC_EXTRACT_AWS } from './support/fixtures.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const committedDir = join(repoRoot, 'manifests');
@@ -30,7 +30,7 @@ async function readFolder(dir: string): Promise<Map<string, string>> {
 
 describe('the committed manifests/', () => {
   it('is exactly what generate writes from the current payload', async () => {
-    const scratch = await mkdtemp(join(tmpdir(), 'cap-manifests-'));
+    const scratch = await makeTempDir('cap-manifests-');
     temporaryDirs.push(scratch);
     if (process.env.UPDATE_MANIFESTS === '1') {
       await generate({ credentialsRequests: payloadRequests, cwd: repoRoot, out: 'manifests', iamOut: join(scratch, 'iam'), force: true });

@@ -3,15 +3,14 @@
 // (HTTPS_PROXY for CAP, a kubeconfig's proxy-url for the API server) is verified even when
 // NODE_TLS_REJECT_UNAUTHORIZED=0 is in the environment.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
 import { runCli } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 let cap: CapFixture;
 let kube: KubeApiServer;
@@ -20,7 +19,7 @@ let dir: string;
 beforeAll(async () => {
   cap = await startCapFixture();
   kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'ctr-proxy-'));
+  dir = await makeTempDir('ctr-proxy-');
 });
 
 afterAll(async () => {

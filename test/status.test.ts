@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -61,7 +61,7 @@ let root: string;
 let n = 0;
 beforeAll(async () => {
   cap = await startCapFixture();
-  root = await mkdtemp(join(tmpdir(), 'ctr-status-'));
+  root = await makeTempDir('ctr-status-');
 });
 afterAll(async () => {
   await cap?.stop();

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -29,6 +29,19 @@ export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<numb
   await mkdir(manifestsDir, { mode: 0o700 });
 
   ctx.stdout(`Demo folder: ${dir}\n\n1. A throwaway PKI (CA, CAP server certificate, client certificate) in ${pkiDir}\n`);
+  try {
+    return await runDemo(opts, ctx, pkiDir, manifestsDir);
+  } finally {
+    // The PKI is only for this run; the manifests stay for the user to look at.
+    await rm(pkiDir, { recursive: true, force: true });
+    ctx.stdout(
+      `\nThe throwaway PKI (${pkiDir}) is removed. The manifests stay in ${manifestsDir} (mode 0600; they hold live demo credentials);\n` +
+        `remove them with: rm -r ${dir}\n`,
+    );
+  }
+}
+
+async function runDemo(opts: DemoOptions, ctx: CommandContext, pkiDir: string, manifestsDir: string): Promise<number> {
   const pki = createThrowawayPki(ctx.now());
   const files = { ca: join(pkiDir, 'ca.crt'), cert: join(pkiDir, 'client.crt'), key: join(pkiDir, 'client.key') };
   await writeFile(files.ca, pki.ca.certPem, { mode: 0o644 });
@@ -61,8 +74,7 @@ export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<numb
     const second = await refresh(common, ctx);
     ctx.stdout(
       `\nCAP calls: ${callsBefore} on the first run (one per role), ${sim.calls.length - callsBefore} on the second.\n` +
-        (await describeManifest(join(manifestsDir, samples[0]!.file))) +
-        `The refreshed manifests are in ${manifestsDir} (mode 0600; they hold live demo credentials).\n`,
+        (await describeManifest(join(manifestsDir, samples[0]!.file))),
     );
     return first.exitCode !== EXIT_OK ? first.exitCode : second.exitCode;
   } finally {

@@ -16,8 +16,9 @@ describe('renderCredentialsIni', () => {
   it('is read back by the AWS SDK shared-credentials loader with all three values', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ctr-ini-'));
     await writeFile(join(dir, 'credentials'), renderCredentialsIni(CREDS));
-    const parsed = await loadSharedConfigFiles({ filepath: join(dir, 'credentials'), configFilepath: join(dir, 'none'), ignoreCache: true });
-    await rm(dir, { recursive: true });
+    const parsed = await loadSharedConfigFiles({ filepath: join(dir, 'credentials'), configFilepath: join(dir, 'none'), ignoreCache: true }).finally(() =>
+      rm(dir, { recursive: true, force: true }),
+    );
     expect(parsed.credentialsFile.default).toEqual({
       aws_access_key_id: CREDS.accessKeyId,
       aws_secret_access_key: CREDS.secretAccessKey,

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCapSimulator, type CapSimulator, type CapSimulatorOptions } from '../../src/sim/cap-simulator.js';
 import { createPkcs12, encryptKeyPem, issueCertificate, createThrowawayPki, createCertificateAuthority, type ThrowawayPki } from '../../src/sim/pki.js';
+import { makeTempDir } from './temp-dir.js';
 
 /** Passphrases the tests use; the redaction tests search all output for them. */
 export const KEY_PASSPHRASE = 'correct-horse-battery-staple-42';
@@ -42,7 +42,7 @@ export async function startCapFixture(simOptions: Partial<CapSimulatorOptions> =
     cachedPki = { pki, stranger: issueCertificate(otherCa, { commonName: 'stranger', usage: 'client' }), wrongCa: otherCa.certPem };
   }
   const { pki, stranger, wrongCa } = cachedPki;
-  const dir = await mkdtemp(join(tmpdir(), 'ctr-test-'));
+  const dir = await makeTempDir('ctr-test-');
   const files = {
     ca: join(dir, 'ca.crt'),
     cert: join(dir, 'client.crt'),

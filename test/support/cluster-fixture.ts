@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { startCapFixture, type CapFixture } from './cap-fixture.js';
 import { startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
+import { makeTempDir } from './temp-dir.js';
 
 /** What a cluster test needs: CAP with real certificates, the Kubernetes API test server, and a kubeconfig for it. */
 export interface ClusterFixture {
@@ -17,7 +16,7 @@ export interface ClusterFixture {
 export async function startClusterFixture(prefix: string): Promise<ClusterFixture> {
   const cap = await startCapFixture();
   const kube = await startKubeApiServer();
-  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const dir = await makeTempDir(prefix);
   return {
     cap,
     kube,

@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir } from './temp-dir.js';
 
 export interface SecretManifestSpec {
   file: string;
@@ -33,7 +33,7 @@ export function secretManifest(s: SecretManifestSpec): string {
 
 /** A real temporary folder holding the given manifests. */
 export async function makeManifestDir(specs: SecretManifestSpec[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ctr-manifests-'));
+  const dir = await makeTempDir('ctr-manifests-');
   for (const s of specs) await writeFile(join(dir, s.file), secretManifest(s), { mode: 0o600 });
   return dir;
 }

@@ -14,7 +14,7 @@ export interface CliResult {
 
 /**
  * Runs the built command (`npm run build` first) as a user would, with a clean environment:
- * only PATH, HOME and what the test passes. Never throws on a non-zero exit.
+ * only PATH, HOME, TMPDIR (so what it makes lands where the test run's temporaries do) and what the test passes. Never throws on a non-zero exit.
  */
 export function runCli(
   args: string[],
@@ -26,7 +26,7 @@ export function runCli(
       [BIN, ...args],
       {
         cwd: opts.cwd ?? REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...tmpdirEnv(), ...opts.env },
         timeout: opts.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
         encoding: 'utf8',
@@ -39,4 +39,9 @@ export function runCli(
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/** TMPDIR when the test run has one, so a suite run with TMPDIR set leaves nothing in /tmp either. */
+export function tmpdirEnv(): Record<string, string> {
+  return process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {};
 }
