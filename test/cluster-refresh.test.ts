@@ -61,7 +61,7 @@ async function loadCredentialsRequests(...folders: string[]): Promise<number> {
 }
 
 function seedSecret(
-  ref: { namespace: string; name: string; role?: string },
+  ref: { namespace: string; name: string; role?: string | undefined },
   extra: { annotations?: Record<string, string>; data?: Record<string, string> } = {},
 ): KubeObject {
   return kube.putSecret({

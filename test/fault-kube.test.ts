@@ -15,6 +15,7 @@ import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { makeTempDir } from './support/temp-dir.js';
+import type { RequestInfo } from './support/kube-api-server/request-info.js';
 
 const NS = 'kube-faults';
 const VICTIM = 'victim-credentials';
@@ -47,7 +48,7 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const rbacCure = (name: string) =>
   `the job's service account needs a Role in namespace ${NS} allowing get and update on secrets with resourceNames \\[${name}\\], bound to it by a RoleBinding ` +
   `\\(manifests/ has them; check with: oc auth can-i update secret/${name} -n ${NS} --as system:serviceaccount:cap-token-refresh:cap-token-refresh\\)`;
-const isVictimUpdate = (q: { verb: string; name?: string; resource?: string }) => q.resource === 'secrets' && q.verb === 'update' && q.name === VICTIM;
+const isVictimUpdate = (q: Pick<RequestInfo, 'verb' | 'name' | 'resource'>) => q.resource === 'secrets' && q.verb === 'update' && q.name === VICTIM;
 
 const ROWS: Row[] = [
   {

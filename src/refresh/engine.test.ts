@@ -94,7 +94,12 @@ describe('runRefresh', () => {
 
   it('fails a due target without agency or mission, naming what to set', async () => {
     const r = recorder();
-    const report = await runRefresh([target('a', 'r1')], r.store, { ...settings, agency: undefined }, r.deps);
+    const report = await runRefresh(
+      [target('a', 'r1')],
+      r.store,
+      { policy: settings.policy, concurrency: settings.concurrency, mission: settings.mission },
+      r.deps,
+    );
     expect(report.targets[0]).toMatchObject({ result: 'failed', error: expect.stringMatching(/no agency \(AGENCY, --agency/) });
     expect(r.events).toEqual([]);
   });

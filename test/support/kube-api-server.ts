@@ -74,10 +74,10 @@ export interface RequestRecord {
   query: string;
   verb: string;
   group: string;
-  resource?: string;
-  namespace?: string;
-  name?: string;
-  contentType?: string;
+  resource?: string | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  contentType?: string | undefined;
   /** HTTP status answered; 0 while in flight. */
   status: number;
 }

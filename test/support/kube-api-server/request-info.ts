@@ -13,11 +13,11 @@ export interface RequestInfo {
   isResourceRequest: boolean;
   group: string;
   version: string;
-  resource?: string;
-  type?: ResourceType;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
+  resource?: string | undefined;
+  type?: ResourceType | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  subresource?: string | undefined;
 }
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);

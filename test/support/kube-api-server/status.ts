@@ -81,8 +81,8 @@ export interface ForbiddenAttributes {
   type: ResourceType;
   verb: string;
   user: string;
-  namespace?: string;
-  name?: string;
+  namespace?: string | undefined;
+  name?: string | undefined;
 }
 
 export function forbidden({ type, verb, user, namespace, name }: ForbiddenAttributes): StatusError {
@@ -150,7 +150,7 @@ const REASONS: Record<number, string> = {
 /** A Status for an injected fault; resource errors are worded as the real ones when possible. */
 export function injected(
   code: number,
-  target: { type?: ResourceType; name?: string; verb: string; user: string; namespace?: string },
+  target: { type?: ResourceType | undefined; name?: string | undefined; verb: string; user: string; namespace?: string | undefined },
   message?: string,
 ): StatusError {
   const { type, name } = target;
