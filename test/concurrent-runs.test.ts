@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,12 +34,28 @@ const PAIR = [
   { file: 'pair.yaml', namespace: 'ns-pair', name: 'second', role: 'role-y' },
 ];
 
-function countRenames(dir: string): { counts: Map<string, number>; watcher: FSWatcher } {
+/**
+ * Counts the renames onto each manifest (each one is a completed write). barrier() resolves
+ * once every event before it has been delivered: inotify keeps events in order, so when the
+ * creation of a marker file is seen, every earlier rename has been counted. The marker is
+ * then removed again.
+ */
+function countRenames(dir: string): { counts: Map<string, number>; watcher: FSWatcher; barrier(): Promise<void> } {
   const counts = new Map<string, number>();
+  const marker = '.events-barrier';
+  let markerSeen: (() => void) | undefined;
   const watcher = watch(dir, (event, name) => {
-    if (event === 'rename' && name && !name.startsWith('.')) counts.set(name, (counts.get(name) ?? 0) + 1);
+    if (name === marker) markerSeen?.();
+    else if (event === 'rename' && name && !name.startsWith('.')) counts.set(name, (counts.get(name) ?? 0) + 1);
   });
-  return { counts, watcher };
+  const barrier = async () => {
+    const seen = new Promise<void>((resolve) => (markerSeen = resolve));
+    await writeFile(join(dir, marker), '');
+    await seen;
+    markerSeen = undefined;
+    await rm(join(dir, marker));
+  };
+  return { counts, watcher, barrier };
 }
 
 describe('two refresh runs at once against one manifests folder', () => {
@@ -49,11 +65,11 @@ describe('two refresh runs at once against one manifests folder', () => {
     const original = await snapshotDir(dir);
     const callsBefore = cap.sim.calls.length;
     cap.sim.setDelay(1500);
-    const { counts, watcher } = countRenames(dir);
+    const { counts, watcher, barrier } = countRenames(dir);
     let runs: CliResult[];
     try {
       runs = await Promise.all([0, 1].map(() => runCli(['refresh', '--manifests', dir, '--output', 'json'], { env: cap.env })));
-      await new Promise((r) => setTimeout(r, 100)); // let the last inotify events arrive
+      await barrier(); // every inotify event of the runs has arrived
     } finally {
       watcher.close();
       cap.sim.setDelay(0);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { chmod, copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,13 @@ describe('disk faults', () => {
     cap.sim.setDelay(150);
     let killedPid = 0;
     try {
+      // Watch before the run starts, so no write is missed.
+      let renames = 0;
+      let onFourth: () => void = () => undefined;
+      const fourWritten = new Promise<void>((resolve) => (onFourth = resolve));
+      const watcher = watch(dir, (event, name) => {
+        if (event === 'rename' && name && !name.startsWith('.') && ++renames === 4) onFourth();
+      });
       const child = spawn(process.execPath, [BIN, 'refresh', '--manifests', dir, '--concurrency', '2'], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...cap.env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -200,14 +208,10 @@ describe('disk faults', () => {
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
       killedPid = child.pid!;
-      // Kill it once a few files are written, long before all 30 are.
-      const started = Date.now();
-      for (;;) {
-        const now = await snapshotDir(dir);
-        if (Object.keys(original).filter((f) => now[f] !== original[f]).length >= 4) break;
-        if (Date.now() - started > 20_000) throw new Error('the run never wrote four files');
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      // Kill it once a few files are written (four renames onto manifests seen), long before all 30 are.
+      const ended = await Promise.race([fourWritten.then(() => false), exited.then(() => true)]);
+      watcher.close();
+      if (ended) throw new Error(`the run ended before four files were written, so it could not be killed in the middle: ${out}`);
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
       outputs.push({ code: 137, stdout: out, stderr: '' });
