@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { SC2S_PATH } from '../src/sim/cap-simulator.js';
 import { KEY_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
 import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 // CAP_URL templates end to end: the built command against the simulator's SC2S-shaped path.
 
@@ -24,7 +24,7 @@ type Report = { targets: { name: string; result: string; error?: string }[] };
 
 beforeAll(async () => {
   cap = await startCapFixture();
-  root = await mkdtemp(join(tmpdir(), 'ctr-dialects-'));
+  root = await makeTempDir('ctr-dialects-');
 });
 afterAll(async () => {
   // No credential or passphrase in any output of this file (stdout of credential-process is the credentials by design).

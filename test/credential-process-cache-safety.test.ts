@@ -1,9 +1,9 @@
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 // Hostile neighbours: a cache folder another user planted, or can write into, is never
 // adopted (no chmod) nor written into; the call still succeeds, without the cache.
@@ -15,7 +15,7 @@ const isRoot = typeof process.geteuid === 'function' && process.geteuid() === 0;
 
 beforeAll(async () => {
   cap = await startCapFixture();
-  root = await mkdtemp(join(tmpdir(), 'ctr-cps-'));
+  root = await makeTempDir('ctr-cps-');
 });
 afterAll(async () => {
   await cap?.stop();

@@ -1,12 +1,12 @@
 // `cap-token-refresh preflight` against a cluster: the built command and the Kubernetes API test server,
 // which holds the current release's CredentialsRequests, the Secrets and RBAC generate wrote, and the CCO config.
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type KubeApiServer, type KubeObject, startKubeApiServer } from './support/kube-api-server.js';
 import { FIXTURES, runCli } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const requests = join(FIXTURES, 'credentials-requests');
 const UPGRADEABLE_TO = 'cloudcredential.openshift.io/upgradeable-to';
@@ -16,7 +16,7 @@ let kubeconfig: string;
 
 beforeAll(async () => {
   kube = await startKubeApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'cap-preflight-cluster-'));
+  dir = await makeTempDir('cap-preflight-cluster-');
   kubeconfig = await kube.writeKubeconfig(dir);
 });
 afterAll(async () => {

@@ -1,10 +1,10 @@
 // `cap-token-refresh preflight` offline: the built command on real pairs of releases.
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCapFixture } from './support/cap-fixture.js';
 import { FIXTURES, runCli } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 const requests = join(FIXTURES, 'credentials-requests');
 const temporaryDirs: string[] = [];
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A folder with from/ (current release), to/ (next release) and manifests/ (generate's output for from/). */
 async function upgrade(from: string[], to: string[], ...generateFlags: string[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cap-preflight-'));
+  const dir = await makeTempDir('cap-preflight-');
   temporaryDirs.push(dir);
   for (const [folder, files] of [['from', from] as const, ['to', to] as const]) {
     await mkdir(join(dir, folder));

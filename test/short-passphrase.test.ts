@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPkcs12, encryptKeyPem } from '../src/sim/pki.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
+import { makeTempDir } from './support/temp-dir.js';
 
 // A 3-character passphrase is a secret like any other: the redactor guards stdout and
 // stderr whatever the length of a registered value (it used to skip values under 6
@@ -40,7 +40,7 @@ async function plant(secret: string, name: string, content: string | Buffer): Pr
 
 beforeAll(async () => {
   cap = await startCapFixture();
-  work = await mkdtemp(join(tmpdir(), 'ctr-short-pass-'));
+  work = await makeTempDir('ctr-short-pass-');
 });
 afterAll(async () => {
   await cap.stop();

@@ -4,6 +4,8 @@ import { buildStatusReport, createJudge, renderStatusTable, statusSucceeded, typ
 const NOW = new Date('2030-06-01T12:00:00Z');
 const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const base = { namespace: 'ns', name: 'secret', role: 'r', issuedRole: 'r' };
+/** base without the issued-role annotation (a Secret seeded by fill). */
+const { issuedRole: _, ...seeded } = base;
 
 const cases: [string, StatusTarget, Verdict, number][] = [
   ['fresh credentials are ok', { ...base, refreshedAt: at(-10), expiration: at(50) }, 'ok', 0],
@@ -11,10 +13,10 @@ const cases: [string, StatusTarget, Verdict, number][] = [
   ['no expiration annotation is due (never refreshed)', { ...base }, 'due', 0],
   ['an unreadable expiration is due', { ...base, expiration: 'tomorrow' }, 'due', 0],
   ['past the expiration is expired', { ...base, refreshedAt: at(-70), expiration: at(-10) }, 'expired', 1],
-  ['seeded by fill (no issued-role) is due', { ...base, issuedRole: undefined, refreshedAt: at(-10), expiration: at(50) }, 'due', 0],
+  ['seeded by fill (no issued-role) is due', { ...seeded, refreshedAt: at(-10), expiration: at(50) }, 'due', 0],
   ['issued for another role is due', { ...base, issuedRole: 'old', refreshedAt: at(-10), expiration: at(50) }, 'due', 0],
   ['data that cannot serve is due', { ...base, dataProblem: 'credentials is empty or missing', refreshedAt: at(-10), expiration: at(50) }, 'due', 0],
-  ['seeded and expired is expired', { ...base, issuedRole: undefined, refreshedAt: at(-70), expiration: at(-10) }, 'expired', 1],
+  ['seeded and expired is expired', { ...seeded, refreshedAt: at(-70), expiration: at(-10) }, 'expired', 1],
   ['no role is unmanaged', { namespace: 'ns', name: 'secret' }, 'unmanaged', 1],
   ['an unreadable file is unmanaged', { namespace: '', name: '/m/broken.yaml', problem: 'it is not valid YAML' }, 'unmanaged', 1],
 ];
@@ -33,11 +35,12 @@ describe('status verdicts', () => {
   });
 
   it.each([
-    ['seeded', { issuedRole: undefined }, /^seeded: no cap-token-refresh\/issued-role annotation .*asks CAP for its own role/],
+    ['seeded', { seeded: true }, /^seeded: no cap-token-refresh\/issued-role annotation .*asks CAP for its own role/],
     ['role changed', { issuedRole: 'old' }, /^role changed: issued for "old", the cap-token-refresh\/role annotation now says "r"/],
     ['empty', { dataProblem: 'aws_access_key_id is empty or missing' }, /^empty: its data cannot serve the operator \(aws_access_key_id is empty or missing\)/],
   ])('a %s Secret is due with the reason', (_, extra, note) => {
-    const t = { ...base, refreshedAt: at(-10), expiration: at(50), ...extra };
+    const { seeded: withoutIssuedRole, ...rest } = { seeded: false, ...extra };
+    const t: StatusTarget = { ...(withoutIssuedRole ? seeded : base), refreshedAt: at(-10), expiration: at(50), ...rest };
     const report = buildStatusReport([t], judge, NOW);
     expect(report.targets[0]).toMatchObject({ verdict: 'due', note: expect.stringMatching(note), expiration: at(50) });
     expect(renderStatusTable(report, NOW)).toMatch(/^due: ns\/secret: /m);
