@@ -170,3 +170,49 @@ describe('a CAP that sends no Expiration', () => {
     expect(r.stderr).toMatch(/--assume-lifetime 40h is not a duration up to 36h/);
   });
 });
+
+describe('a CAP whose Date differs from this node’s clock', () => {
+  afterAll(() => cap.sim.setDateOffset(0));
+  const logsOf = (r: CliResult) =>
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it.each([
+    ['90s behind CAP', 90_000, /this node's clock is behind CAP's by 9\ds; fix its time source/, false],
+    ['10 minutes ahead of CAP', -600_000, /this node's clock is ahead of CAP's by 60\ds; AWS will refuse requests signed on this node/, true],
+  ])('%s: warns naming the offset and the way, and writes the annotations on CAP’s clock', async (_, offsetMs, warning, refuses) => {
+    cap.sim.setDateOffset(offsetMs);
+    const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'ns', name: 'a', role: `skew-${offsetMs}` }]);
+    const started = Date.now();
+    const r = await run(['refresh', '--manifests', dir, '--log-format', 'json']);
+    expect(r.code).toBe(0);
+    const warns = logsOf(r).filter((l) => l.level === 'warn');
+    expect(warns.map((l) => String(l.msg ?? l.message))).toEqual([expect.stringMatching(warning)]);
+    expect(String(warns[0]?.msg ?? warns[0]?.message).includes('AWS will refuse')).toBe(refuses);
+    const a = parse(await readFile(join(dir, 'a.yaml'), 'utf8')).metadata.annotations as Record<string, string>;
+    // refreshed-at is CAP's time (whole seconds off at most), not this node's.
+    expect(Math.abs(Date.parse(a['cap-token-refresh/refreshed-at']!) - (started + offsetMs))).toBeLessThan(5_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a node two hours fast still takes CAP’s one-hour credentials (judged on CAP’s clock)', async () => {
+    cap.sim.setDateOffset(-2 * 3600_000);
+    const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'ns', name: 'a', role: 'skew-fast-node' }]);
+    const r = await run(['refresh', '--manifests', dir, '--output', 'json']);
+    expect((JSON.parse(r.stdout) as Report).targets[0]?.result).toBe('refreshed');
+    expect(r.stderr).toMatch(/ahead of CAP's by 7\d{3}s; AWS will refuse/);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('no warning within 60 seconds', async () => {
+    cap.sim.setDateOffset(20_000);
+    const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'ns', name: 'a', role: 'skew-small' }]);
+    const r = await run(['refresh', '--manifests', dir, '--log-format', 'json']);
+    expect(r.code).toBe(0);
+    expect(logsOf(r).filter((l) => l.level === 'warn')).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

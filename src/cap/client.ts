@@ -110,6 +110,13 @@ export function createCapClient(opts: CapClientOptions): CapClient {
         ...(opts.assumeLifetimeMs !== undefined ? { assumeLifetimeMs: opts.assumeLifetimeMs } : {}),
         warn: (m) => opts.logger.warn(m, { role: query.role }),
       });
+      if (capDate) {
+        // The Date header has whole seconds: its offset is known to about a second.
+        const offsetMs = capDate.getTime() - opts.now().getTime();
+        creds.capClockOffsetMs = offsetMs;
+        const warning = describeClockSkew(offsetMs);
+        if (warning) opts.logger.warn(warning, { role: query.role, clockOffsetSeconds: Math.round(offsetMs / 1000) });
+      }
       if (creds.expirationAssumed) {
         opts.logger.warn('CAP sent no Expiration; assumed from --assume-lifetime', { role: query.role, expiration: creds.expiration.toISOString() });
       }
@@ -168,6 +175,18 @@ async function readCapped(body: Dispatcher.ResponseData['body'], max: number): P
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+export const SKEW_WARN_MS = 60_000;
+export const SKEW_SIGV4_MS = 5 * 60_000;
+
+/** A warning for a clock offset (CAP minus local) over 60 seconds; undefined when it is smaller. */
+export function describeClockSkew(offsetMs: number): string | undefined {
+  if (Math.abs(offsetMs) <= SKEW_WARN_MS) return undefined;
+  const s = Math.round(Math.abs(offsetMs) / 1000);
+  const way = offsetMs > 0 ? `behind CAP's by ${s}s` : `ahead of CAP's by ${s}s`;
+  const refuse = Math.abs(offsetMs) > SKEW_SIGV4_MS ? '; AWS will refuse requests signed on this node (SigV4 allows 5 minutes of skew)' : '';
+  return `this node's clock is ${way}${refuse}; fix its time source (NTP/chrony); expirations and refresh times follow CAP's clock`;
 }
 
 /** CAP's Date header (RFC 9110 IMF-fixdate), when it is there and readable. */

@@ -9,6 +9,8 @@ export interface CapCredentials {
   expiration: Date;
   /** CAP sent no Expiration; it was taken as --assume-lifetime from CAP's Date (or now). */
   expirationAssumed?: boolean;
+  /** CAP's clock minus this node's, from CAP's Date header, when it sent one. */
+  capClockOffsetMs?: number;
 }
 
 /** The AWS shared credentials file body the operators read from the `credentials` key. */

@@ -124,7 +124,8 @@ export async function runRefresh<T extends RefreshTarget>(
         for (const { target, index } of group.members) settle(target, index, { ...baseReport(target), result: 'failed', error });
         return;
       }
-      const refreshedAt = deps.now();
+      // On CAP's clock when it is known, so a wrong local clock cannot make the recorded lifetime wrong.
+      const refreshedAt = new Date(deps.now().getTime() + (creds.capClockOffsetMs ?? 0));
       await everyTargetRead;
       // Disk: a role's writes finish inside its CAP slot, as --concurrency 1 promises.
       if (!store.boundsOwnWrites) return writeAll(group, creds, refreshedAt);

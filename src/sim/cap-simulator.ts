@@ -30,6 +30,8 @@ export interface CapSimulatorOptions {
   badCertificateAs?: 'close' | 'http-400';
   now?: () => Date;
   port?: number;
+  /** The Date header is this far from the real clock (a skewed CAP, or a skewed node seen from CAP). */
+  dateOffsetMs?: number;
 }
 
 export interface CapCall {
@@ -49,6 +51,8 @@ export interface CapSimulator {
   issued: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string }[];
   setBehaviour(role: string, behaviour: RoleBehaviour): void;
   setDelay(ms: number): void;
+  /** Skews the Date header (and issued expirations) by this much from now(). */
+  setDateOffset(ms: number): void;
   /** Called when a request arrives (before the delay); for measuring. */
   onRequest?: (call: CapCall) => void;
   stop(): Promise<void>;
@@ -78,6 +82,8 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
   const sequencePos = new Map<string, number>();
   const sockets = new Set<Socket>();
   let delayMs = opts.delayMs ?? 0;
+  let dateOffsetMs = opts.dateOffsetMs ?? 0;
+  const capNow = () => new Date(now().getTime() + dateOffsetMs);
   const nginxStyle = opts.badCertificateAs === 'http-400';
 
   const sim: CapSimulator = {
@@ -90,6 +96,9 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
     },
     setDelay: (ms) => {
       delayMs = ms;
+    },
+    setDateOffset: (ms) => {
+      dateOffsetMs = ms;
     },
     stop: async () => {
       for (const s of sockets) s.destroy();
@@ -106,6 +115,7 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
       rejectUnauthorized: !nginxStyle,
     },
     (req, res) => {
+      res.setHeader('date', capNow().toUTCString());
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const socket = req.socket as TLSSocket;
       const peer = socket.getPeerCertificate();
@@ -153,7 +163,7 @@ export async function startCapSimulator(opts: CapSimulatorOptions): Promise<CapS
       accessKeyId: randomId('ASIA', 16),
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: `FwoGZXIvYXdzE${randomBytes(96).toString('base64')}`,
-      expiration: new Date(now().getTime() + lifetimeSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      expiration: new Date(capNow().getTime() + lifetimeSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     sim.issued.push(c);
     return { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration };
