@@ -190,6 +190,7 @@ describe('generate on the folder oc adm release extract writes', () => {
       },
     ]);
     expect([...(await readFolder(join(dir, 'manifests'))).keys()]).toEqual([
+      'cap-alertingrule.yaml',
       'cap-certs-secret.yaml',
       'cap-cloud-credential-operator-secret.yaml',
       'cap-cloud-network-config-controller-secret.yaml',
@@ -355,7 +356,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
     const [container, ...others] = pod.containers;
     expect(others).toEqual([]);
     expect(container.image).toBe('image-registry.example:5000/cap/cap-token-refresh:1.0');
-    expect(container.args).toEqual(['refresh']);
+    expect(container.args).toEqual(['refresh', '--renew-before', '30m']);
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },

@@ -93,6 +93,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--mission <mission>', 'MISSION of the CronJob (default: a placeholder)')
     .option('--account <account>', 'CAP_ACCOUNT of the CronJob, for a CAP_URL template with {account} (default: none)')
     .option('--schedule <cron>', 'schedule of the CronJob', '*/10 * * * *')
+    .option(
+      '--renew-before <duration>',
+      'renewal margin of the CronJob: every run leaves each Secret at least this long; the alerts follow from it (default 30m)',
+    )
     .option('--role-map <file>', 'YAML of "namespace/name: role" lines, one per Secret')
     .option('--role-template <template>', 'role name over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
     .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')

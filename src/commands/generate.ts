@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseDuration } from '../core/duration.js';
 import { errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
@@ -14,7 +15,7 @@ import {
   type SkippedDocument,
 } from '../manifests/install-files.js';
 import { validateCapUrl } from '../cap/url.js';
-import { DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
+import { DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 
@@ -38,6 +39,8 @@ export interface GenerateOptions {
   mission?: string;
   account?: string;
   schedule?: string;
+  /** `--renew-before` of the CronJob's refresh; the alert thresholds follow from it and the schedule. */
+  renewBefore?: string;
   roleMap?: string;
   roleTemplate?: string;
   clusterName?: string;
@@ -141,6 +144,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
       mission: options.mission ?? PLACEHOLDERS.mission,
       ...(options.account !== undefined ? { account: options.account.trim() } : {}),
       schedule,
+      renewBefore: options.renewBefore ?? DEFAULT_RENEW_BEFORE,
     },
     certs: await readCertsSecretContents(options, cwd),
     partition,
@@ -152,6 +156,8 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
   if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
   if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim()))
     problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
+  if (options.renewBefore !== undefined && !((parseDuration(options.renewBefore) ?? 0) > 0))
+    problems.push(`--renew-before ${JSON.stringify(options.renewBefore)}: give a duration such as ${DEFAULT_RENEW_BEFORE}`);
   if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${options.capUrl}: give an https:// URL`);
   else if (options.capUrl !== undefined) {
     try {

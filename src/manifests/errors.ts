@@ -13,7 +13,8 @@ export type ManifestsErrorCode =
   | 'role-collision'
   | 'invalid-pem'
   | 'file-name-collision'
-  | 'files-differ';
+  | 'files-differ'
+  | 'alert-timings';
 
 export class ManifestsError extends ConfigError {
   override name = 'ManifestsError';

@@ -27,6 +27,7 @@ import {
   type CertsSecretContents,
   type CronJobSettings,
 } from './kubernetes-objects.js';
+import { alertingRuleObject, alertTimings } from './alerting-rule.js';
 import { renderJson, renderKubernetesYaml } from './render.js';
 import { assignRoles, secretKey, type RoleSource } from './role-names.js';
 import { selectCredentialsRequests, type ClusterFeatures } from './select-credentials-requests.js';
@@ -114,14 +115,16 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
 
 function manifestFiles(input: InstallFilesInput, secrets: readonly ManagedSecret[]): PlannedFile[] {
   const manifest = (name: string, content: string, mode = PLAIN_MODE): PlannedFile => ({ area: 'manifests', name, content, mode });
+  const cronJob = cronJobObject(input.cronJob);
   const files = [
+    manifest('cap-alertingrule.yaml', renderKubernetesYaml(alertingRuleObject(alertTimings(cronJob)))),
     manifest('cap-namespace.yaml', renderKubernetesYaml(namespaceObject())),
     manifest('cap-serviceaccount.yaml', renderKubernetesYaml(serviceAccountObject())),
     manifest('cap-certs-secret.yaml', renderKubernetesYaml(certsSecretObject(input.certs)), SECRET_MODE),
     manifest('cap-trusted-ca-bundle-configmap.yaml', renderKubernetesYaml(trustedCaConfigMapObject())),
     manifest(
       'cap-cronjob.yaml',
-      renderKubernetesYaml(cronJobObject(input.cronJob), [
+      renderKubernetesYaml(cronJob, [
         { path: CRONJOB_DEFAULT_MODE_PATH, text: `octal 0${CERTS_FILE_MODE.toString(8)}: read by owner and group (the fsGroup restricted-v2 assigns)` },
       ]),
     ),

@@ -32,6 +32,8 @@ export interface CronJobSettings {
   /** CAP_ACCOUNT, for a CAP_URL template with {account} (SC2S). */
   account?: string;
   schedule: string;
+  /** `--renew-before` of the refresh: the margin a successful run leaves every Secret; the alert thresholds follow from it. */
+  renewBefore: string;
 }
 
 export interface CertsSecretContents {
@@ -41,6 +43,7 @@ export interface CertsSecretContents {
 }
 
 export const DEFAULT_SCHEDULE = '*/10 * * * *';
+export const DEFAULT_RENEW_BEFORE = '30m';
 
 /**
  * Where the pod runs: on control-plane nodes, never waiting for workers (the machine API that
@@ -173,7 +176,7 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                   name: TOOL_NAME,
                   image: settings.image,
                   imagePullPolicy: 'IfNotPresent',
-                  args: ['refresh'],
+                  args: ['refresh', '--renew-before', settings.renewBefore],
                   env: [
                     { name: 'CAP_URL', value: settings.capUrl },
                     { name: 'AGENCY', value: settings.agency },
