@@ -11,7 +11,7 @@ import { refresh } from '../../src/commands/refresh.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { ANNOTATION_EXPIRATION, ANNOTATION_ROLE, LABEL_MANAGED } from '../../src/core/names.js';
 import { Redactor } from '../../src/log/redactor.js';
-import { cronJobObject, DEFAULT_SCHEDULE, PLACEHOLDERS } from '../../src/manifests/kubernetes-objects.js';
+import { cronJobObject, DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS } from '../../src/manifests/kubernetes-objects.js';
 import { startCapSimulator, type RoleBehaviour } from '../../src/sim/cap-simulator.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/sim/pki.js';
 import { startKubeApiServer } from '../../test/support/kube-api-server.js';
@@ -115,6 +115,7 @@ export function cronJobSettings(): { schedule: string; periodMs: number; args: s
     agency: AGENCY,
     mission: MISSION,
     schedule: DEFAULT_SCHEDULE,
+    renewBefore: DEFAULT_RENEW_BEFORE,
   }) as unknown as {
     spec: { schedule: string; jobTemplate: { spec: { template: { spec: { containers: { args?: string[] }[] } } } } };
   };
