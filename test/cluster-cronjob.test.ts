@@ -47,20 +47,9 @@ async function mountLikeKubelet(dir: string, files: Record<string, string>, mode
   for (const key of Object.keys(files)) await symlink(join('..data', key), join(dir, key));
 }
 
-/**
- * The container's args with the renewal margin scaled to the test's short lifetime: the
- * CronJob's margin (30m of CAP's hour) is half the lifetime, so here LIFETIME_S / 2.
- */
-function jobArgs(): string[] {
-  const args = [...(container.args ?? [])];
-  const i = args.indexOf('--renew-before');
-  if (i >= 0) args[i + 1] = `${LIFETIME_S / 2}s`;
-  return args;
-}
-
-/** Runs the built command with the container's args (margin scaled, see jobArgs) and env; KUBECONFIG stands in for the pod's service account. */
+/** Runs the built command with exactly the container's args and env; KUBECONFIG stands in for the pod's service account. */
 async function runJob(): Promise<CliResult> {
-  const result = await runCli(jobArgs(), { env: jobEnv });
+  const result = await runCli(container.args ?? [], { env: jobEnv });
   outputs.push(result);
   return result;
 }
@@ -166,7 +155,7 @@ describe('the job, started as the CronJob starts it', () => {
     // An empty key in the Secret is an empty file in the mount.
     for (const [key, what] of Object.entries(layout)) await writeFile(join(dir, key), what === '' ? '' : contents[what]!, { mode: 0o600 });
     await writeFile(join(dir, 'ca.crt'), cap.pki.ca.certPem);
-    const result = await runCli([...jobArgs(), '--target', `${managed[0]!.namespace}/${managed[0]!.name}`, '--force', '--output', 'json'], {
+    const result = await runCli([...(container.args ?? []), '--target', `${managed[0]!.namespace}/${managed[0]!.name}`, '--force', '--output', 'json'], {
       env: { ...jobEnv, CAP_CERTS_DIR: dir },
     });
     expect(result.stderr).not.toMatch(/"level":"error"/);

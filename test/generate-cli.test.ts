@@ -20,8 +20,8 @@ describe('cap-token-refresh generate', () => {
       '  openshift-machine-api/aws-cloud-credentials  role prod-openshift-machine-api-aws-cloud-credentials  cap-machine-api-secret.yaml\n',
     );
     expect(run.stdout).toContain('openshift-cluster-api-aws (');
-    expect(run.stdout).toContain('Files in manifests/ and iam/: 33 written, 0 overwritten, 0 unchanged.');
-    expect((await readdir(join(dir, 'manifests'))).length).toBe(25);
+    expect(run.stdout).toContain('Files in manifests/ and iam/: 34 written, 0 overwritten, 0 unchanged.');
+    expect((await readdir(join(dir, 'manifests'))).length).toBe(26);
     expect((await readdir(join(dir, 'iam'))).length).toBe(8);
   });
 
@@ -34,7 +34,7 @@ describe('cap-token-refresh generate', () => {
     expect(run.stderr).toBe(
       'warning: --image mirror.enclave.example:5000/cap-token-refresh:0.1.0: it is not pinned by digest (@sha256:...), so what runs can change under the same name; push it to the enclave\'s mirror registry and give it as REGISTRY/NAME@sha256:DIGEST (README: "The image")\n',
     );
-    expect(run.stdout).toContain('33 written');
+    expect(run.stdout).toContain('34 written');
   });
 
   it('reads - from standard input and takes --feature-gates as a comma list', async () => {
@@ -59,7 +59,7 @@ describe('cap-token-refresh generate', () => {
     expect(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8')).toBe('edited\n');
     const forced = await runCli(['generate', '--credentials-requests', ocExtractDir, '--force'], { cwd: dir });
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toContain('0 written, 1 overwritten, 32 unchanged');
+    expect(forced.stdout).toContain('0 written, 1 overwritten, 33 unchanged');
   });
 
   it.each([
