@@ -10,6 +10,7 @@ import { ApiException, CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
+import { refreshCronJob, refreshJob } from './support/refresh-cron-job.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -60,7 +61,7 @@ beforeAll(async () => {
       `kubectl not found at ${KUBECTL}: these tests prove the Kubernetes API test server against the real kubectl (v1.32); install it or set KUBECTL to its path`,
     );
   }
-  server = await startKubeApiServer({ namespaces: [NS, CCO_NS] });
+  server = await startKubeApiServer({ namespaces: [NS, CCO_NS, 'cap-token-refresh'] });
   dir = await makeTempDir('kube-api-server-test-');
   kubeconfig = await server.writeKubeconfig(dir);
 });
@@ -264,6 +265,25 @@ describe('the Kubernetes API test server, driven by kubectl', () => {
     const json = JSON.parse((await kubectl('get', 'cloudcredentials.operator.openshift.io', 'cluster', '-o', 'json')).stdout) as KubeObject;
     expect(json.metadata.namespace).toBeUndefined();
     expect(json.metadata.annotations).toEqual({ 'cloudcredential.openshift.io/upgradeable-to': '4.17' });
+  });
+
+  it('serves CronJobs and Jobs (batch/v1) to `kubectl get`, and the suspend patch the alert texts give to `kubectl patch`', async () => {
+    const now = new Date();
+    server.putObject(refreshCronJob(now, { createdMinutesAgo: 90, lastSuccessfulMinutesAgo: 3 }));
+    server.putObject(refreshJob(now, 'cap-token-refresh-1', 3, 'succeeded'));
+    const list = await kubectl('get', 'cronjobs,jobs', '-n', 'cap-token-refresh', '-o', 'json');
+    expect(list.stderr).toBe('');
+    const items = (JSON.parse(list.stdout) as { items: KubeObject[] }).items;
+    expect(items.map((o) => [o.kind, o.metadata.name])).toEqual([
+      ['CronJob', 'cap-token-refresh'],
+      ['Job', 'cap-token-refresh-1'],
+    ]);
+    expect(Date.now() - Date.parse(items[0]!.metadata.creationTimestamp!)).toBeGreaterThan(89 * 60_000);
+    expect(items[1]).toMatchObject({ status: { succeeded: 1 }, metadata: { ownerReferences: [{ kind: 'CronJob', name: 'cap-token-refresh' }] } });
+    const patch = await kubectl('-n', 'cap-token-refresh', 'patch', 'cronjob', 'cap-token-refresh', '-p', '{"spec":{"suspend":false}}');
+    expect(patch.stderr).toBe('');
+    expect(patch.code).toBe(0);
+    expect(server.getObject('CronJob', 'cap-token-refresh', 'cap-token-refresh')).toMatchObject({ spec: { suspend: false } });
   });
 
   it('refuses a wrong token with 401', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CapFixture } from './support/cap-fixture.js';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import type { KubeApiServer } from './support/kube-api-server.js';
+import { refreshCronJob, refreshJob } from './support/refresh-cron-job.js';
 import { REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
 
 interface StatusTargetJson {
@@ -137,8 +138,16 @@ afterAll(async () => {
   await fixture?.stop();
 });
 
+/** The refresh CronJob, healthy: its newest Job succeeded 3 minutes ago (status judges it as the alerts do). */
+function healthyCronJob(): void {
+  const now = new Date();
+  kube.putObject(refreshCronJob(now, { lastSuccessfulMinutesAgo: 3 }));
+  kube.putObject(refreshJob(now, 'cap-token-refresh-1', 3, 'succeeded'));
+}
+
 beforeEach(() => {
   kube.reset();
+  healthyCronJob();
 });
 
 describe('status in a cluster, targets discovered from CredentialsRequests', () => {
@@ -303,6 +312,72 @@ describe('status in a cluster with --target', () => {
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/the context elsewhere \(--context\) is not in the kubeconfig/);
     expect(kube.requests).toEqual([]);
+  });
+});
+
+describe('status in a cluster says what the alerts would fire on, and exits 1 for it', () => {
+  const json = (r: CliResult) =>
+    JSON.parse(r.stdout) as { cronJob?: { findings: { alert: string; severity: string; description: string }[]; notes: string[] } };
+
+  it('a healthy CronJob: exit 0, the table says no alert would fire, the CronJob and Jobs are only read', async () => {
+    seed(['fresh']);
+    const version = kube.resourceVersion;
+    const r = await inCluster(targetFlags(['fresh']));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CronJob cap-token-refresh\/cap-token-refresh: no alert would fire\.$/m);
+    expectReadsOnly(version);
+    const paths = kube.requests.map((q) => q.path);
+    expect(paths).toContain('/apis/batch/v1/namespaces/cap-token-refresh/cronjobs/cap-token-refresh');
+    expect(paths).toContain('/apis/batch/v1/namespaces/cap-token-refresh/jobs');
+    expect(json(await inCluster([...targetFlags(['fresh']), '-o', 'json'])).cronJob).toEqual({ findings: [], notes: [] });
+  });
+
+  it.each<[string, () => void, string]>([
+    ['the newest Job failed', () => kube.putObject(refreshJob(new Date(), 'cap-token-refresh-2', 1, 'failed')), 'CapTokenRefreshRunFailed'],
+    ['no success for an hour', () => kube.putObject(refreshJob(new Date(), 'cap-token-refresh-1', 60, 'succeeded')), 'CapTokenRefreshNoRecentSuccess'],
+    [
+      'the CronJob is suspended',
+      () => kube.putObject(refreshCronJob(new Date(), { suspend: true, lastSuccessfulMinutesAgo: 3 })),
+      'CapTokenRefreshCronJobSuspended',
+    ],
+    [
+      'the CronJob never succeeded',
+      () => {
+        kube.reset();
+        kube.putObject(refreshCronJob(new Date(), { createdMinutesAgo: 120 }));
+      },
+      'CapTokenRefreshNeverSucceeded',
+    ],
+    ['the CronJob is gone', () => kube.reset(), 'CapTokenRefreshCronJobAbsent'],
+  ])('%s: exit 1, the alert named with what to do, even when every Secret is fresh', async (_name, breakIt, alert) => {
+    breakIt();
+    seed(['fresh']);
+    const r = await inCluster(targetFlags(['fresh']));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^openshift-status-test\/fresh\s+role-fresh\s+ok/m);
+    expect(r.stdout).toMatch(new RegExp(`^ALERT ${alert} \\((warning|critical)\\): .+\n  .+`, 'm'));
+    const report = json(await inCluster([...targetFlags(['fresh']), '-o', 'json']));
+    expect(report.cronJob!.findings.map((f) => f.alert)).toEqual([alert]);
+    expectNoSecrets(r);
+  });
+
+  it('a CronJob status may not read: a warning, the alerts unchecked, the exit decided by the Secrets alone', async () => {
+    seed(['fresh']);
+    kube.deny({ resource: 'cronjobs' });
+    const r = await inCluster([...targetFlags(['fresh']), '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /could not read the CronJob cap-token-refresh\/cap-token-refresh \(HTTP 403 Forbidden\); what the alerts would say is not checked/,
+    );
+    expect(json(r).cronJob).toBeUndefined();
+  });
+
+  it('Jobs status may not list: judged from the CronJob status, with a note', async () => {
+    seed(['fresh']);
+    kube.deny({ resource: 'jobs' });
+    const r = await inCluster([...targetFlags(['fresh']), '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(json(r).cronJob).toEqual({ findings: [], notes: [expect.stringContaining('could not be listed')] });
   });
 });
 

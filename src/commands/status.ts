@@ -5,7 +5,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
-import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED } from '../core/names.js';
+import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
+import type { CronJobHealth } from '../manifests/job-health.js';
 import { openPkcs12 } from '../cap/pkcs12.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
 import { renderColumns, type TargetReport } from '../core/report.js';
@@ -59,6 +60,8 @@ export interface ClientCertificateInfo {
 export interface StatusReport {
   targets: StatusTargetReport[];
   clientCertificate?: ClientCertificateInfo;
+  /** In a cluster: the refresh CronJob as the AlertingRule sees it; absent when it could not be read (or with --manifests). */
+  cronJob?: CronJobHealth;
 }
 
 /**
@@ -110,7 +113,13 @@ export function createJudge(policy: RefreshPolicy): JudgeTarget {
 }
 
 /** Pure: the report of a list of targets at `now`. */
-export function buildStatusReport(targets: StatusTarget[], judge: JudgeTarget, now: Date, clientCertificate?: ClientCertificateInfo): StatusReport {
+export function buildStatusReport(
+  targets: StatusTarget[],
+  judge: JudgeTarget,
+  now: Date,
+  clientCertificate?: ClientCertificateInfo,
+  cronJob?: CronJobHealth,
+): StatusReport {
   return {
     targets: targets.map((t) => {
       const v = judge(t, now);
@@ -130,11 +139,13 @@ export function buildStatusReport(targets: StatusTarget[], judge: JudgeTarget, n
       };
     }),
     ...(clientCertificate ? { clientCertificate } : {}),
+    ...(cronJob ? { cronJob } : {}),
   };
 }
 
+/** False when a target is expired or unmanaged, or when an alert would fire on the CronJob. */
 export function statusSucceeded(report: StatusReport): boolean {
-  return report.targets.every((t) => t.verdict === 'ok' || t.verdict === 'due');
+  return report.targets.every((t) => t.verdict === 'ok' || t.verdict === 'due') && (report.cronJob?.findings.length ?? 0) === 0;
 }
 
 /** The human table: one row per target, then why each non-ok target is so, then the client certificate. */
@@ -160,6 +171,13 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
       lines.push('');
       for (const t of notes) lines.push(`${t.verdict}: ${t.namespace ? `${t.namespace}/${t.name}` : t.name}: ${t.error ?? t.note ?? ''}`);
     }
+  }
+  const job = report.cronJob;
+  if (job) {
+    lines.push('');
+    if (job.findings.length === 0) lines.push(`CronJob ${TOOL_NAMESPACE}/${TOOL_NAME}: no alert would fire.`);
+    for (const f of job.findings) lines.push(`ALERT ${f.alert} (${f.severity}): ${f.summary}`, `  ${f.description}`);
+    for (const note of job.notes) lines.push(`note: ${note}`);
   }
   const c = report.clientCertificate;
   if (c) {
@@ -189,8 +207,9 @@ export interface StatusOptions {
 
 /**
  * `cap-token-refresh status`: each managed target with its role, expiration, time left,
- * last refresh and verdict, and the CAP client certificate's expiry when it can be read.
- * Exit 1 when any target is expired or unmanaged.
+ * last refresh and verdict, and the CAP client certificate's expiry when it can be read; in a
+ * cluster, also what the AlertingRule would fire on for the refresh CronJob.
+ * Exit 1 when any target is expired or unmanaged, or an alert would fire.
  */
 export async function status(opts: StatusOptions, ctx: CommandContext): Promise<number> {
   const logger = loggerFor(ctx, opts);
@@ -201,6 +220,7 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
   if (opts.manifests && opts.target?.length) throw new UsageError('--target names Secrets in a cluster; it cannot be combined with --manifests');
 
   let targets: StatusTarget[];
+  let cronJob: CronJobHealth | undefined;
   if (opts.manifests) {
     targets = await loadManifestStatusTargets(resolve(ctx.cwd, opts.manifests));
   } else {
@@ -209,9 +229,11 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
     const wanted = wantedTargets(opts);
     const { api, source } = connectCluster(opts, ctx, logger);
     targets = (await loadClusterTargets(api, wanted, logger, source)).map(toStatusTarget);
+    const { checkCronJobHealth } = await import('../kube/cron-job-health.js');
+    cronJob = await checkCronJobHealth(api, ctx.now(), logger);
   }
   const cert = await readClientCertificate(opts, ctx, logger);
-  const report = buildStatusReport(targets, judge, ctx.now(), cert);
+  const report = buildStatusReport(targets, judge, ctx.now(), cert, cronJob);
   const text = opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderStatusTable(report, ctx.now());
   ctx.stdout(ctx.redactor.redact(text));
   return statusSucceeded(report) ? EXIT_OK : EXIT_TARGETS_FAILED;

@@ -33,6 +33,9 @@ export interface KubeApi {
   readSecret(namespace: string, name: string): Promise<V1Secret>;
   replaceSecret(namespace: string, name: string, body: V1Secret): Promise<V1Secret>;
   createEvent(namespace: string, body: CoreV1Event): Promise<void>;
+  /** The refresh's CronJob and the Jobs of its namespace: `status` judges them as the alerts do. */
+  readCronJob(namespace: string, name: string): Promise<unknown>;
+  listJobs(namespace: string): Promise<unknown[]>;
 }
 
 /** Connections to the API server in flight at once (the refresh also bounds its calls). */
@@ -96,6 +99,12 @@ export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
     readSecret: (namespace, name) => guard(() => call<V1Secret>('GET', `/api/v1/namespaces/${enc(namespace)}/secrets/${enc(name)}`)),
     replaceSecret: (namespace, name, body) => guard(() => call<V1Secret>('PUT', `/api/v1/namespaces/${enc(namespace)}/secrets/${enc(name)}`, body)),
     createEvent: (namespace, body) => guard(async () => void (await call('POST', `/api/v1/namespaces/${enc(namespace)}/events`, body))),
+    readCronJob: (namespace, name) => guard(() => call<unknown>('GET', `/apis/batch/v1/namespaces/${enc(namespace)}/cronjobs/${enc(name)}`)),
+    listJobs: (namespace) =>
+      guard(async () => {
+        const list = await call<{ items?: unknown[] }>('GET', `/apis/batch/v1/namespaces/${enc(namespace)}/jobs`);
+        return Array.isArray(list?.items) ? list.items : [];
+      }),
   };
 }
 

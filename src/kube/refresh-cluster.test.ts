@@ -38,6 +38,8 @@ function fakeApi(secrets: V1Secret[], opts: { delayMs?: number; createEvent?: ()
       }),
     replaceSecret: (ns, name, body) => slow(() => (store.set(`${ns}/${name}`, body), body)),
     createEvent: (_ns, body) => (opts.createEvent ? opts.createEvent() : slow(() => void state.events.push(body))),
+    readCronJob: () => Promise.reject(new Error('the refresh never reads the CronJob')),
+    listJobs: () => Promise.reject(new Error('the refresh never lists Jobs')),
   };
   return { api, state, store };
 }

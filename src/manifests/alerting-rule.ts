@@ -130,72 +130,79 @@ export function alertExpressions(timings: AlertTimings, namespace = TOOL_NAMESPA
   };
 }
 
+/** One rule of the AlertingRule: the alert, its PromQL, and what it tells the administrator. */
+export interface AlertRule {
+  alert: (typeof ALERTS)[keyof typeof ALERTS];
+  expr: string;
+  for?: string;
+  labels: { severity: 'warning' | 'critical'; namespace: string };
+  annotations: { summary: string; description: string };
+}
+
 export function alertingRuleObject(timings: AlertTimings): KubernetesObject {
+  return {
+    apiVersion: 'monitoring.openshift.io/v1',
+    kind: 'AlertingRule',
+    metadata: { name: ALERTING_RULE_NAME, namespace: ALERTING_RULE_NAMESPACE, labels: { 'app.kubernetes.io/name': TOOL_NAME } },
+    spec: { groups: [{ name: TOOL_NAME, rules: alertRules(timings) }] },
+  };
+}
+
+/** The rules, with their texts; `status` says the same words when it finds what one would fire on. */
+export function alertRules(timings: AlertTimings): AlertRule[] {
   const expr = alertExpressions(timings);
   const stale = promDuration(timings.staleAfterMs);
   const margin = promDuration(timings.renewBeforeMs);
   const where = `the CronJob ${TOOL_NAMESPACE}/${TOOL_NAME}`;
   const logs = `\`oc -n ${TOOL_NAMESPACE} logs job/<job>\` and \`cap-token-refresh status\``;
   const labels = (severity: 'warning' | 'critical') => ({ severity, namespace: TOOL_NAMESPACE });
-  return {
-    apiVersion: 'monitoring.openshift.io/v1',
-    kind: 'AlertingRule',
-    metadata: { name: ALERTING_RULE_NAME, namespace: ALERTING_RULE_NAMESPACE, labels: { 'app.kubernetes.io/name': TOOL_NAME } },
-    spec: {
-      groups: [
-        {
-          name: TOOL_NAME,
-          rules: [
-            {
-              alert: ALERTS.runFailed,
-              expr: expr.runFailed,
-              labels: labels('warning'),
-              annotations: {
-                summary: 'The last run of cap-token-refresh failed: some credential Secret could not be refreshed.',
-                description: `The newest Job of ${where} failed. Read ${logs}: each failed target names its cause (CAP unreachable or refusing the certificate, a role CAP will not issue, RBAC). Fix it; the next scheduled run retries. Secrets keep at least ${margin} after the last success; ${ALERTS.stale} fires if nothing succeeds in time.`,
-              },
-            },
-            {
-              alert: ALERTS.stale,
-              expr: expr.stale,
-              labels: labels('critical'),
-              annotations: {
-                summary: `No run of cap-token-refresh has succeeded for ${stale}: managed Secrets can expire within 15 minutes.`,
-                description: `No Job of ${where} that started in the last ${stale} succeeded, and a managed Secret may expire ${margin} after the last successful start. Refresh now from the bastion: \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\` (the runbook "the cluster has lost its credentials"), then find why the job stopped: \`oc -n ${TOOL_NAMESPACE} get cronjob,jobs,pods\` (CAP down, no node for the pod, image not pullable, the Job not starting) and ${logs}.`,
-              },
-            },
-            {
-              alert: ALERTS.neverSucceeded,
-              expr: expr.neverSucceeded,
-              for: stale,
-              labels: labels('critical'),
-              annotations: {
-                summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} has no successful run on record for ${stale}.`,
-                description: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} exists but no Job of it is known to have succeeded. Run \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\` from the bastion, then check \`oc -n ${TOOL_NAMESPACE} get cronjob,jobs,pods\` and ${logs}.`,
-              },
-            },
-            {
-              alert: ALERTS.suspended,
-              expr: expr.suspended,
-              labels: labels('warning'),
-              annotations: {
-                summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} is suspended: nothing refreshes the credential Secrets.`,
-                description: `Managed Secrets expire within about ${margin} of the last successful run. Resume it: \`oc -n ${TOOL_NAMESPACE} patch cronjob ${TOOL_NAME} -p '{"spec":{"suspend":false}}'\`, or refresh by hand with \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\`.`,
-              },
-            },
-            {
-              alert: ALERTS.absent,
-              expr: expr.absent,
-              for: promDuration(ABSENT_FOR_MS),
-              labels: labels('critical'),
-              annotations: {
-                summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} is gone (or kube-state-metrics is not reporting it): nothing refreshes the credential Secrets.`,
-                description: `Managed Secrets expire within ${margin} of the last successful run. Apply cap-cronjob.yaml (and the namespace, service account and RBAC manifests) again from the generated manifests, or refresh by hand with \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\`. If the CronJob is there, check kube-state-metrics in openshift-monitoring.`,
-              },
-            },
-          ],
-        },
-      ],
+  return [
+    {
+      alert: ALERTS.runFailed,
+      expr: expr.runFailed,
+      labels: labels('warning'),
+      annotations: {
+        summary: 'The last run of cap-token-refresh failed: some credential Secret could not be refreshed.',
+        description: `The newest Job of ${where} failed. Read ${logs}: each failed target names its cause (CAP unreachable or refusing the certificate, a role CAP will not issue, RBAC). Fix it; the next scheduled run retries. Secrets keep at least ${margin} after the last success; ${ALERTS.stale} fires if nothing succeeds in time.`,
+      },
     },
-  };
+    {
+      alert: ALERTS.stale,
+      expr: expr.stale,
+      labels: labels('critical'),
+      annotations: {
+        summary: `No run of cap-token-refresh has succeeded for ${stale}: managed Secrets can expire within 15 minutes.`,
+        description: `No Job of ${where} that started in the last ${stale} succeeded, and a managed Secret may expire ${margin} after the last successful start. Refresh now from the bastion: \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\` (the runbook "the cluster has lost its credentials"), then find why the job stopped: \`oc -n ${TOOL_NAMESPACE} get cronjob,jobs,pods\` (CAP down, no node for the pod, image not pullable, the Job not starting) and ${logs}.`,
+      },
+    },
+    {
+      alert: ALERTS.neverSucceeded,
+      expr: expr.neverSucceeded,
+      for: stale,
+      labels: labels('critical'),
+      annotations: {
+        summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} has no successful run on record for ${stale}.`,
+        description: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} exists but no Job of it is known to have succeeded. Run \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\` from the bastion, then check \`oc -n ${TOOL_NAMESPACE} get cronjob,jobs,pods\` and ${logs}.`,
+      },
+    },
+    {
+      alert: ALERTS.suspended,
+      expr: expr.suspended,
+      labels: labels('warning'),
+      annotations: {
+        summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} is suspended: nothing refreshes the credential Secrets.`,
+        description: `Managed Secrets expire within about ${margin} of the last successful run. Resume it: \`oc -n ${TOOL_NAMESPACE} patch cronjob ${TOOL_NAME} -p '{"spec":{"suspend":false}}'\`, or refresh by hand with \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\`.`,
+      },
+    },
+    {
+      alert: ALERTS.absent,
+      expr: expr.absent,
+      for: promDuration(ABSENT_FOR_MS),
+      labels: labels('critical'),
+      annotations: {
+        summary: `The CronJob ${TOOL_NAMESPACE}/${TOOL_NAME} is gone (or kube-state-metrics is not reporting it): nothing refreshes the credential Secrets.`,
+        description: `Managed Secrets expire within ${margin} of the last successful run. Apply cap-cronjob.yaml (and the namespace, service account and RBAC manifests) again from the generated manifests, or refresh by hand with \`cap-token-refresh refresh --kubeconfig <admin kubeconfig>\`. If the CronJob is there, check kube-state-metrics in openshift-monitoring.`,
+      },
+    },
+  ];
 }

@@ -273,7 +273,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     } catch (error) {
       throw new Error(`test fixture refused: ${(error as Error).message}`);
     }
-    return store.write(type, object);
+    // A seeded object may say when it was created (a CronJob made hours ago); a client's request never can.
+    return store.write(type, object, input.metadata?.creationTimestamp);
   }
 
   return {

@@ -112,6 +112,29 @@ export const SUBJECT_ACCESS_REVIEWS: ResourceType = {
   builtin: true,
 };
 
+/** The refresh's own CronJob and its Jobs: what `status` reads to say what the alerts would say. */
+export const CRON_JOBS: ResourceType = {
+  group: 'batch',
+  version: 'v1',
+  resource: 'cronjobs',
+  singular: 'cronjob',
+  kind: 'CronJob',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  shortNames: ['cj'],
+  builtin: true,
+};
+export const JOBS: ResourceType = {
+  group: 'batch',
+  version: 'v1',
+  resource: 'jobs',
+  singular: 'job',
+  kind: 'Job',
+  namespaced: true,
+  verbs: ALL_VERBS,
+  builtin: true,
+};
+
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   SECRETS,
   CORE_EVENTS,
@@ -122,6 +145,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ROLE_BINDINGS,
   CLOUD_CREDENTIALS,
   SUBJECT_ACCESS_REVIEWS,
+  CRON_JOBS,
+  JOBS,
 ];
 
 export function groupVersionOf(type: { group: string; version: string }): string {

@@ -39,8 +39,9 @@ export class ObjectStore {
   /**
    * Stores an object: a new one gets uid and creationTimestamp, an existing one keeps
    * them; either way it gets the next resourceVersion. Returns the stored copy.
+   * `createdAt` backdates a new object a test seeds (the API never lets a client set it).
    */
-  write(type: ResourceType, object: KubeObject): KubeObject {
+  write(type: ResourceType, object: KubeObject, createdAt?: string): KubeObject {
     const name = object.metadata.name ?? '';
     const namespace = type.namespaced ? object.metadata.namespace : undefined;
     const previous = this.table(type).get(keyOf(namespace, name));
@@ -53,7 +54,7 @@ export class ObjectStore {
       name,
       ...(namespace !== undefined ? { namespace } : {}),
       uid: previous?.metadata.uid ?? randomUUID(),
-      creationTimestamp: previous?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      creationTimestamp: previous?.metadata.creationTimestamp ?? createdAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       resourceVersion: this.resourceVersion,
     };
     this.table(type).set(keyOf(namespace, name), stored);
