@@ -1,6 +1,7 @@
 // The refresh's CronJob and Jobs as the API server returns them (with status), for the
 // status tests that judge them as the AlertingRule does.
 import { cronJobObject, DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE } from '../../src/manifests/kubernetes-objects.js';
+import type { KubernetesObject } from '../../src/manifests/render.js';
 import type { KubeObject } from './kube-api-server.js';
 
 const minutesBefore = (now: Date, minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -13,7 +14,7 @@ export interface CronJobState {
   lastSuccessfulMinutesAgo?: number;
 }
 
-export function refreshCronJob(now: Date, state: CronJobState = {}): KubeObject & { kind: string; apiVersion: string } {
+export function refreshCronJob(now: Date, state: CronJobState = {}): KubernetesObject {
   const object = cronJobObject({
     image: 'registry.enclave.example/cap-token-refresh@sha256:0000000000000000000000000000000000000000000000000000000000000000',
     capUrl: 'https://cap.enclave.example',
@@ -21,7 +22,7 @@ export function refreshCronJob(now: Date, state: CronJobState = {}): KubeObject 
     mission: 'MISSION',
     schedule: state.schedule ?? DEFAULT_SCHEDULE,
     renewBefore: state.renewBefore ?? DEFAULT_RENEW_BEFORE,
-  }) as unknown as KubeObject & { kind: string; apiVersion: string; spec: Record<string, unknown> };
+  }) as KubernetesObject & { metadata: Record<string, unknown>; spec: Record<string, unknown> };
   object.metadata.creationTimestamp = minutesBefore(now, state.createdMinutesAgo ?? 24 * 60);
   if (state.suspend !== undefined) object.spec.suspend = state.suspend;
   if (state.lastSuccessfulMinutesAgo !== undefined) object.status = { lastSuccessfulTime: minutesBefore(now, state.lastSuccessfulMinutesAgo) };
