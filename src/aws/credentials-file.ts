@@ -113,6 +113,52 @@ export function setProfileCredentials(text: string, profile: string, creds: Prof
   return lines.map((l) => `${l.body}${l.cr}`).join('\n') + (endsWithBreak ? '\n' : '');
 }
 
+/**
+ * Why BYTES is not a credentials file this tool may add a profile to, or undefined when it
+ * is one: UTF-8 text without control characters (tab, CR and LF aside), each line blank, a
+ * comment (`#`, `;`), a `[section]`, a `key = value` inside a section, or an indented
+ * continuation of the key above it. A binary file, or a `passwd`-like file handed over by
+ * mistake (AWS_SHARED_CREDENTIALS_FILE=/etc/passwd), is refused rather than appended to.
+ * The reason names a line number, never the line: the file may hold secrets.
+ */
+export function checkCredentialsFileText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return 'it is not UTF-8 text';
+  }
+  const lines = text.split('\n');
+  let inSection = false;
+  let afterKey = false;
+  for (const [i, raw] of lines.entries()) {
+    const body = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const n = i + 1;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(body)) return `line ${n} holds binary data (control characters)`;
+    const content = stripComment(body);
+    if (content === '') {
+      // Blank or a comment: a continuation ends at a blank line, as configparser reads it.
+      if (body.trim() === '') afterKey = false;
+      continue;
+    }
+    if (content.startsWith('[') && content.endsWith(']')) {
+      inSection = true;
+      afterKey = false;
+      continue;
+    }
+    const indented = body.trimStart() !== body;
+    if (content.indexOf('=') > 0) {
+      if (!inSection) return `line ${n} is a key outside any [section]`;
+      afterKey = true;
+      continue;
+    }
+    if (indented && afterKey) continue;
+    return `line ${n} is neither a [section], a key = value, a comment nor blank`;
+  }
+  return undefined;
+}
+
 /** The line without its comment, trimmed, as the SDKs see it. */
 function stripComment(body: string): string {
   return body.split(/(?:^|\s)[;#]/)[0]!.trim();

@@ -1,8 +1,8 @@
-import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../disk/atomic-write.js';
-import { setProfileCredentials, type ProfileCredentials } from './credentials-file.js';
+import { checkCredentialsFileText, CredentialsFileError, setProfileCredentials, type ProfileCredentials } from './credentials-file.js';
 
 /**
  * The shared credentials file the AWS CLI and SDKs read: AWS_SHARED_CREDENTIALS_FILE (a
@@ -38,14 +38,29 @@ export interface PendingProfileUpdate {
 export async function prepareProfileUpdate(path: string, profile: string, creds: ProfileCredentials): Promise<PendingProfileUpdate> {
   let file = path;
   let before: string | undefined;
+  let bytes: Buffer | undefined;
   try {
     file = await realpath(path);
-    before = await readFile(file, 'utf8');
+    // Only a regular file is read: a FIFO or device would block or never end.
+    if (!(await stat(file)).isFile()) {
+      throw new CredentialsFileError(`the AWS credentials file ${path} is not a regular file; it was left as it was`);
+    }
+    bytes = await readFile(file);
   } catch (err) {
+    if (err instanceof CredentialsFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') {
       throw new ConfigError(`the AWS credentials file ${path} cannot be read (${code ?? 'error'}); check its permissions`);
     }
+  }
+  if (bytes !== undefined) {
+    const problem = checkCredentialsFileText(bytes);
+    if (problem) {
+      throw new CredentialsFileError(
+        `the AWS credentials file ${path} is not an INI file (${problem}), so no profile was added to it; check AWS_SHARED_CREDENTIALS_FILE`,
+      );
+    }
+    before = bytes.toString('utf8');
   }
   const content = setProfileCredentials(before ?? '', profile, creds);
   const created = before === undefined;

@@ -5,6 +5,7 @@ import type { CapCredentials } from '../core/credentials.js';
 import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ClientIdentity } from './identity.js';
+import { MAX_CAP_RESPONSE_BYTES } from './limits.js';
 import { buildCredentialsUrl, describeUrl, type CapQuery } from './url.js';
 import { classifyNetworkError, classifyStatus, midBodyError } from './failures.js';
 import { backoffDelayMs, type RetryPolicy } from './retry.js';
@@ -33,7 +34,7 @@ export interface CapClient {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MAX_CAP_RESPONSE_BYTES;
 
 export function createCapClient(opts: CapClientOptions): CapClient {
   // One TLS context for every connection to CAP: building one parses the CA bundle (the

@@ -1,3 +1,4 @@
+import { displayUrl } from '../core/display-url.js';
 import { ConfigError } from '../core/errors.js';
 
 const API_PATH = '/api/v1/credentials';
@@ -110,7 +111,7 @@ function fillTemplate(capUrl: URL, q: Partial<CapQuery>): URL {
   return url;
 }
 
-/** The URL as it may appear in messages: scheme, host and path, never the query. */
+/** The URL as it may appear in messages: scheme, host, port and path, never userinfo or query (displayUrl). */
 export function describeUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+  return displayUrl(url);
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { Redactor } from '../log/redactor.js';
-import type { CommandContext } from '../commands/context.js';
+import { StdinTooLargeError, type CommandContext } from '../commands/context.js';
 import { runCli } from './program.js';
 
 // The second line of defence, set up once before anything can print: every byte this process
@@ -22,9 +22,18 @@ function processContext(): CommandContext {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,
     redactor,
-    readStdin: async () => {
+    readStdin: async (maxBytes) => {
       const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
+      let size = 0;
+      for await (const c of process.stdin) {
+        size += (c as Buffer).length;
+        if (maxBytes !== undefined && size > maxBytes) {
+          // Stop here: the rest is never read into memory (the writer gets EPIPE).
+          process.stdin.destroy();
+          throw new StdinTooLargeError(maxBytes);
+        }
+        chunks.push(c as Buffer);
+      }
       return Buffer.concat(chunks);
     },
   };

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_TARGETS_FAILED, EXIT_USAGE, RunFailedError, UsageError, errorMessage } from '../core/errors.js';
 import type { CommandContext } from '../commands/context.js';
+import { escapeControlLines } from '../core/display-text.js';
 import { VERSION } from './version.js';
 
 /** Flags every command that talks to CAP shares (docs/DESIGN.md's contract). */
@@ -194,7 +195,10 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    const message = ctx.redactor.redact(errorMessage(err));
+    // A message keeps its own lines (a list of problems), but nothing it quotes can move the
+    // cursor or rewrite a line (CR, ESC): escapeControlLines. Values that may hold LF are
+    // escaped where the message is made.
+    const message = escapeControlLines(ctx.redactor.redact(errorMessage(err)));
     if (err instanceof UsageError) {
       ctx.stderr(`error: ${message}\n`);
       return EXIT_USAGE;

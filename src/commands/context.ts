@@ -12,7 +12,19 @@ export interface CommandContext {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   redactor: Redactor;
-  readStdin: () => Promise<Buffer>;
+  /**
+   * All of standard input. With MAXBYTES, reading stops as soon as more arrives and
+   * StdinTooLargeError is thrown: a command that reads a bounded input never holds more.
+   */
+  readStdin: (maxBytes?: number) => Promise<Buffer>;
+}
+
+/** Standard input held more than the reader allowed; only the limit is known, not the size. */
+export class StdinTooLargeError extends Error {
+  override name = 'StdinTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`standard input is larger than ${maxBytes} bytes`);
+  }
 }
 
 export interface LogOptions {

@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/display-text.js';
 import { checkCacheFolder, describeCacheRefusal } from '../aws/cache-folder.js';
 import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
 import { renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
@@ -70,7 +71,7 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
     creds = await cap.fetchCredentials(query);
   } catch (err) {
     if (!(err instanceof CapError)) throw err;
-    ctx.stderr(`error: ${ctx.redactor.redact(err.message)}\n`);
+    ctx.stderr(`error: ${escapeControl(ctx.redactor.redact(err.message))}\n`);
     return EXIT_TARGETS_FAILED;
   } finally {
     await cap.close();

@@ -3,12 +3,14 @@ import { CredentialsFileError, checkProfileName } from '../aws/credentials-file.
 import { prepareProfileUpdate, resolveSharedCredentialsFile, type PendingProfileUpdate } from '../aws/shared-credentials-file.js';
 import { parseCapResponse } from '../core/cap-response.js';
 import { maskAccessKeyId, type CapCredentials } from '../core/credentials.js';
+import { escapeControl } from '../core/display-text.js';
 import { formatDuration } from '../core/duration.js';
 import { CapResponseError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 import { renderColumns } from '../core/report.js';
 import { createManifestStore, loadManifestTargets } from '../disk/manifest-store.js';
-import type { CommandContext } from './context.js';
+import { MAX_CAP_RESPONSE_BYTES } from '../cap/limits.js';
+import { StdinTooLargeError, type CommandContext } from './context.js';
 
 export interface FillOptions {
   /** Folder of Secret manifests; default `manifests` under cwd. */
@@ -40,8 +42,14 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
 
   let creds: CapCredentials;
   try {
-    creds = parseCapResponse(await ctx.readStdin(), ctx.now());
+    // A CAP answer is small: standard input is capped as the CAP client caps a response.
+    creds = parseCapResponse(await ctx.readStdin(MAX_CAP_RESPONSE_BYTES), ctx.now());
   } catch (err) {
+    if (err instanceof StdinTooLargeError) {
+      throw new ConfigError(
+        `standard input is larger than ${MAX_CAP_RESPONSE_BYTES / 1024} KiB, the most a CAP response may be (a credentials answer is under 4 KiB); pipe in one CAP answer; nothing was changed`,
+      );
+    }
     if (!(err instanceof CapResponseError)) throw err;
     throw new ConfigError(`standard input: ${err.message}; nothing was changed`);
   }
@@ -86,7 +94,7 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
   if (profileLine) lines.push(profileLine);
   ctx.stdout(ctx.redactor.redact(`${lines.join('\n')}\n`));
   if (failures.length > 0) {
-    ctx.stderr(ctx.redactor.redact(`${failures.map((f) => `error: ${f}`).join('\n')}\n`));
+    ctx.stderr(ctx.redactor.redact(`${failures.map((f) => `error: ${escapeControl(f)}`).join('\n')}\n`));
     return EXIT_TARGETS_FAILED;
   }
   return EXIT_OK;

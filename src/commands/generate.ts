@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
-import { errorMessage, UsageError } from '../core/errors.js';
+import { escapeControl } from '../core/display-text.js';
+import { displayUrl } from '../core/display-url.js';
+import { ConfigError, errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
 import { PARTITIONS, type Partition } from '../manifests/iam.js';
@@ -152,13 +154,18 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
 }
 
 function validateOptions(options: GenerateOptions, partition: string, schedule: string): void {
+  // A password in the CAP URL would be written into the CronJob: refused first, as a
+  // configuration error (exit 3, as refresh refuses it), and never quoted.
+  if (options.capUrl !== undefined && hasUserinfo(options.capUrl)) {
+    throw new ConfigError('--cap-url must not carry a user name or password (it would be written into the CronJob); CAP authenticates the client certificate');
+  }
   const problems: string[] = [];
   if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
   if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim()))
     problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
   if (options.renewBefore !== undefined && !((parseDuration(options.renewBefore) ?? 0) > 0))
     problems.push(`--renew-before ${JSON.stringify(options.renewBefore)}: give a duration such as ${DEFAULT_RENEW_BEFORE}`);
-  if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${options.capUrl}: give an https:// URL`);
+  if (options.capUrl !== undefined && !isHttpsUrl(options.capUrl)) problems.push(`--cap-url ${displayUrl(options.capUrl)}: give an https:// URL`);
   else if (options.capUrl !== undefined) {
     try {
       validateCapUrl(options.capUrl);
@@ -177,6 +184,18 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
   }
   if (options.roleMap !== undefined && options.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** A user name or password before the host, whether or not the rest parses as a URL. */
+function hasUserinfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '') return true;
+  } catch {
+    // Not a URL: look at the text itself below.
+  }
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1] ?? '';
+  return authority.includes('@');
 }
 
 function isHttpsUrl(value: string): boolean {
@@ -288,7 +307,7 @@ export async function generateCommand(flags: GenerateFlags, ctx: CommandContext)
   const featureGates = [flags.featureGates ?? []].flat().flatMap((value) => value.split(','));
   const stdinText = flags.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
   const result = await generate({ ...flags, featureGates, cwd: ctx.cwd, ...(stdinText === undefined ? {} : { stdinText }) });
-  for (const warning of result.warnings) ctx.stderr(`warning: ${warning}\n`);
+  for (const warning of result.warnings) ctx.stderr(`warning: ${escapeControl(warning)}\n`);
   ctx.stdout(renderGenerateSummary(result, ctx.cwd));
   return 0;
 }
@@ -311,5 +330,5 @@ export function renderGenerateSummary(result: GenerateResult, cwd: string): stri
   lines.push(
     `Next: fill in ${show(join(result.iamDir, 'trust-policy.json'))} and run ${show(join(result.iamDir, 'create-roles.sh'))}; then seed the Secrets (cap-token-refresh fill) and copy ${show(result.outDir)}/ into the installer's manifests folder.`,
   );
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((l) => escapeControl(l)).join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { readManifestFile } from '../disk/read-manifest-file.js';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
+import { escapeControl } from '../core/display-text.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
@@ -169,7 +170,8 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
     const notes = report.targets.filter((t) => t.verdict !== 'ok');
     if (notes.length > 0) {
       lines.push('');
-      for (const t of notes) lines.push(`${t.verdict}: ${t.namespace ? `${t.namespace}/${t.name}` : t.name}: ${t.error ?? t.note ?? ''}`);
+      for (const t of notes)
+        lines.push(`${t.verdict}: ${escapeControl(t.namespace ? `${t.namespace}/${t.name}` : t.name)}: ${escapeControl(t.error ?? t.note ?? '')}`);
     }
   }
   const job = report.cronJob;
@@ -184,7 +186,7 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
     const left = Date.parse(c.notAfter) - now.getTime();
     lines.push(
       '',
-      `CAP client certificate ${c.subject} (${c.file}) ${left > 0 ? `expires ${c.notAfter} (in ${formatDuration(left)})` : `EXPIRED on ${c.notAfter}; renew it, the next refresh will fail`}`,
+      `CAP client certificate ${escapeControl(c.subject)} (${escapeControl(c.file)}) ${left > 0 ? `expires ${c.notAfter} (in ${formatDuration(left)})` : `EXPIRED on ${c.notAfter}; renew it, the next refresh will fail`}`,
     );
   }
   return `${lines.join('\n')}\n`;

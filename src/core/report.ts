@@ -1,3 +1,4 @@
+import { escapeControl } from './display-text.js';
 import { formatDuration } from './duration.js';
 
 export type TargetResult = 'refreshed' | 'fresh' | 'failed';
@@ -42,12 +43,14 @@ export function renderReportTable(report: Report, now: Date): string {
   const failures = report.targets.filter((t) => t.result === 'failed');
   if (failures.length > 0) {
     lines.push('', `${failures.length} of ${report.targets.length} target(s) failed:`);
-    for (const t of failures) lines.push(`  ${t.namespace ? `${t.namespace}/${t.name}` : t.name}: ${t.error ?? 'failed'}`);
+    for (const t of failures) lines.push(`  ${escapeControl(t.namespace ? `${t.namespace}/${t.name}` : t.name)}: ${escapeControl(t.error ?? 'failed')}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-export function renderColumns(rows: string[][]): string[] {
+/** Rows as aligned columns; every cell is escaped (escapeControl), so no value adds a line or moves the cursor. */
+export function renderColumns(given: string[][]): string[] {
+  const rows = given.map((r) => r.map((cell) => escapeControl(cell)));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { sideFilePath } from './side-file.js';
 
 /**
  * Writes a file so that readers see the old content or the new, never a part: a temporary
  * file beside it (same filesystem), fsync, then rename over the target. Mode 0600, since
- * these files hold credentials or keys.
+ * these files hold credentials or keys. The temporary is `.NAME.<hex>.tmp`, or a hashed name
+ * when NAME is too long for that (sideFilePath).
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = sideFilePath(path, `.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(content);

@@ -63,8 +63,13 @@ export async function acquireFileLock(lockPath: string, opts: FileLockOptions = 
       const handle = await open(lockPath, 'wx', 0o600);
       try {
         await handle.writeFile(JSON.stringify({ ...mine, at: now() }));
-      } finally {
         await handle.close();
+      } catch (err) {
+        // A full disk creates the (empty) file and then refuses its content: the lock is
+        // ours and was never taken, so it goes now rather than waiting for the next run.
+        await handle.close().catch(() => undefined);
+        await unlink(lockPath).catch(() => undefined);
+        throw err;
       }
       return async () => {
         // Only our own lock is removed (it may have been broken as stale and taken by another).

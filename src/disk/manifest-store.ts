@@ -1,10 +1,11 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CapCredentials } from '../core/credentials.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 import type { RefreshTarget, TargetStore, WriteOutcome } from '../refresh/engine.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { sideFilePath } from './side-file.js';
 import { ManifestFileError, readManifestFile } from './read-manifest-file.js';
 import { LockBusyError, removeStaleLock, withFileLock, type FileLockOptions } from './file-lock.js';
 import { applyCredentialsToManifest, findManagedSecrets, ManifestParseError } from './secret-manifest.js';
@@ -129,7 +130,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
   async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]> {
     await sweepOnce(dirname(file));
     return withFileLock(
-      join(dirname(file), `.${basename(file)}.lock`),
+      sideFilePath(file, '.lock'),
       async () => {
         const text = await deps.readFile(file);
         const current = findManagedSecrets(text);

@@ -1,4 +1,5 @@
 import type { CommandContext } from '../commands/context.js';
+import { displayUrl } from '../core/display-url.js';
 import { ConfigError, RunFailedError } from '../core/errors.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
@@ -40,7 +41,12 @@ export function connectCluster(flags: ClusterFlags, ctx: CommandContext, logger:
     { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) },
     { env: ctx.env, cwd: ctx.cwd, ...environment },
   );
-  logger.info('using the cluster', { server: loaded.server, config: loaded.source, context: loaded.context });
+  logger.info('using the cluster', {
+    server: displayUrl(loaded.server),
+    ...(loaded.proxyUrl ? { proxy: displayUrl(loaded.proxyUrl) } : {}),
+    config: loaded.source,
+    context: loaded.context,
+  });
   return { api: createKubeApi(loaded.kubeConfig, loaded.server), source: loaded.source };
 }
 
@@ -90,7 +96,8 @@ async function discoverSecretRefs(api: KubeApi, logger: Logger, source: string):
   return refs;
 }
 
-function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestError>>, server: string, source: string): Error {
+function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestError>>, serverUrl: string, source: string): Error {
+  const server = displayUrl(serverUrl);
   const what = `cannot list the CredentialsRequests in ${CREDENTIALS_REQUEST_NAMESPACE} to find the Secrets to refresh`;
   const connection = describeConnectionFailure(err, server);
   if (connection) return new ConfigError(`${what}: ${connection}`);

@@ -1,3 +1,4 @@
+import { displayUrl } from '../core/display-url.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import type { KubeRequestError } from './kube-api.js';
 
@@ -16,8 +17,9 @@ const TLS_CODES = new Set([
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** Why the connection itself failed, with the cure; undefined when the server answered. */
-export function describeConnectionFailure(err: KubeRequestError, server: string): string | undefined {
+export function describeConnectionFailure(err: KubeRequestError, serverUrl: string): string | undefined {
   if (err.status !== undefined) return undefined;
+  const server = displayUrl(serverUrl);
   const code = err.code ?? 'unknown error';
   if (TLS_CODES.has(code)) {
     return `the API server ${server} presented a certificate that is not trusted (${code}); set certificate-authority in the kubeconfig to the CA of the API server (in a pod: the service account ca.crt)`;

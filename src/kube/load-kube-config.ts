@@ -4,6 +4,7 @@ import type { Cluster, Context, User } from '@kubernetes/client-node';
 // The module itself, not the package index: the index also loads exec, attach, cp, port-forward
 // and watch (ws, tar, ...), ~100 KB of code a refresh never runs.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { displayUrl } from '../core/display-url.js';
 import { ConfigError } from '../core/errors.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -27,7 +28,10 @@ export interface LoadedKubeConfig {
   kubeConfig: KubeConfig;
   /** `in-cluster service account` or the kubeconfig file(s) used, for messages. */
   source: string;
+  /** The API server URL as the kubeconfig gives it, for connecting; print it only through displayUrl. */
   server: string;
+  /** The cluster's proxy-url, when it has one; print it only through displayUrl. */
+  proxyUrl?: string;
   context: string;
 }
 
@@ -141,11 +145,13 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
   }
   if (cluster.proxyUrl && !/^https?:\/\//.test(cluster.proxyUrl)) {
     throw new ConfigError(
-      `the cluster ${cluster.name} in the kubeconfig ${where} has proxy-url ${cluster.proxyUrl.replace(/\/\/[^@/]*@/, '//')}; only http:// and https:// proxies are supported`,
+      `the cluster ${cluster.name} in the kubeconfig ${where} has proxy-url ${displayUrl(cluster.proxyUrl)}; only http:// and https:// proxies are supported`,
     );
   }
   if (!/^https:\/\//.test(cluster.server))
-    throw new ConfigError(`the cluster ${cluster.name} in the kubeconfig ${where} has server ${cluster.server}; only https:// API servers are used`);
+    throw new ConfigError(
+      `the cluster ${cluster.name} in the kubeconfig ${where} has server ${displayUrl(cluster.server)}; only https:// API servers are used`,
+    );
   const user = kubeConfig.getUser(ctxObject.user) as User;
   const named: [string, string | undefined][] = [
     [`certificate-authority of the cluster ${cluster.name}`, cluster.caFile],
@@ -157,7 +163,7 @@ function fromFiles(files: string[], context: string | undefined, origin: string)
     if (file && !existsSync(file))
       throw new ConfigError(`the ${what} in the kubeconfig ${where} is ${file}, which does not exist; fix the path or log in again with \`oc login\``);
   }
-  return { kubeConfig, source: where, server: cluster.server, context: ctxObject.name };
+  return { kubeConfig, source: where, server: cluster.server, ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}), context: ctxObject.name };
 }
 
 /** Later KUBECONFIG files add entries but never override earlier ones, as kubectl merges them. */

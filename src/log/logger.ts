@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/display-text.js';
 import type { Redactor } from './redactor.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -32,8 +33,13 @@ export function createLogger(opts: LoggerOptions): Logger {
     const line =
       opts.format === 'json'
         ? JSON.stringify({ time: opts.now().toISOString(), level, msg, ...clean })
-        : `${level === 'info' ? '' : `${level}: `}${msg}${Object.entries(clean)
-            .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+        : // A text line stays one line: control characters in the message or a value (a role
+          // with CR, LF or ESC) are escaped, never passed to the terminal.
+          `${level === 'info' ? '' : `${level}: `}${escapeControl(msg)}${Object.entries(clean)
+            .map(
+              ([k, v]) =>
+                ` ${escapeControl(k)}=${typeof v === 'string' && /[\s\p{Cc}]/u.test(v) ? escapeControl(JSON.stringify(v)) : escapeControl(String(v))}`,
+            )
             .join('')}`;
     opts.write(`${opts.redactor.redact(line)}\n`);
   };

@@ -1,3 +1,4 @@
+import { scrubUrls } from '../core/display-url.js';
 import { Secret } from '../core/secret.js';
 
 const REDACTED = '[REDACTED]';
@@ -10,7 +11,8 @@ const GUARDED = Symbol('cap-token-refresh.redacted');
  * behind the `Secret` type, which never prints its value. Values are registered as they
  * become known (CAP credentials, passphrases, key material), whatever their length; patterns
  * catch what was never registered: access key ids (only their last four characters survive),
- * PEM blocks, and secret-looking INI or JSON fields. `guard` wraps a writer so that all it
+ * PEM blocks, secret-looking INI or JSON fields, and the userinfo and query of any URL
+ * (scrubUrls: what displayUrl would have printed). `guard` wraps a writer so that all it
  * writes passes through here; the entry point wraps stdout and stderr once, at start.
  */
 export class Redactor {
@@ -57,7 +59,7 @@ export class Redactor {
         .map((part) => (part === REDACTED || part === REDACTED_PEM ? part : part.replace(pattern, REDACTED)))
         .join('');
     }
-    return out
+    return scrubUrls(out)
       .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, '[REDACTED PEM]')
       .replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{8,}([A-Z0-9]{4})\b/g, '…$1')
       .replace(/(aws_secret_access_key|aws_session_token)(\s*[=:]\s*)\S+/gi, '$1$2[REDACTED]')

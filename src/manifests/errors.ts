@@ -1,5 +1,6 @@
 // Errors of the manifests core and the generate command. Each carries every problem found
 // (not just the first). A ConfigError, so the CLI maps it to EXIT_CONFIG: nothing was written.
+import { escapeControl } from '../core/display-text.js';
 import { ConfigError } from '../core/errors.js';
 
 export type ManifestsErrorCode =
@@ -23,6 +24,6 @@ export class ManifestsError extends ConfigError {
     summary: string,
     readonly problems: readonly string[] = [],
   ) {
-    super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${escapeControl(p)}`).join('\n')}`);
   }
 }

@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/display-text.js';
 import { type ReleaseComparison, type RequestChange, needsPolicyUpdate, secretKey } from './compare-releases.js';
 
 /** What the cluster (or the manifests on disk) holds today, as far as the upgrade cares. */
@@ -97,20 +98,22 @@ export function planPreflight(comparison: ReleaseComparison, state: CurrentState
 
 /** The table a person reads: request, Secret, change, role, what to do. */
 export function renderPreflightTable(report: PreflightReport): string {
-  const rows = report.requests.map((e) => [
-    e.name,
-    `${e.secret.namespace}/${e.secret.name}`,
-    e.blocker ? `${e.change} (blocker)` : e.change,
-    e.role ?? '-',
+  const rows = report.requests.map((e) =>
     [
-      e.added && `+${e.added.join(' +')}`,
-      e.removed && `-${e.removed.join(' -')}`,
-      e.conditionChanged && `condition changed: ${e.conditionChanged.join(', ')}`,
-      e.action,
-    ]
-      .filter(Boolean)
-      .join('; ') || '-',
-  ]);
+      e.name,
+      `${e.secret.namespace}/${e.secret.name}`,
+      e.blocker ? `${e.change} (blocker)` : e.change,
+      e.role ?? '-',
+      [
+        e.added && `+${e.added.join(' +')}`,
+        e.removed && `-${e.removed.join(' -')}`,
+        e.conditionChanged && `condition changed: ${e.conditionChanged.join(', ')}`,
+        e.action,
+      ]
+        .filter(Boolean)
+        .join('; ') || '-',
+    ].map((cell) => escapeControl(cell)),
+  );
   const header = ['REQUEST', 'SECRET', 'CHANGE', 'ROLE', 'WHAT TO DO'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
