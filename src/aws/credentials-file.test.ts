@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkProfileName, CredentialsFileError, setProfileCredentials, type ProfileCredentials } from './credentials-file.js';
+import { checkCredentialsFileText, checkProfileName, CredentialsFileError, setProfileCredentials, type ProfileCredentials } from './credentials-file.js';
 
 const NEW: ProfileCredentials = { accessKeyId: 'ASIANEWKEY', secretAccessKey: 'new/secret+key=', sessionToken: 'FwoGnewtoken==' };
 const NEW_LINES = ['aws_access_key_id = ASIANEWKEY', 'aws_secret_access_key = new/secret+key=', 'aws_session_token = FwoGnewtoken=='];
@@ -209,6 +209,45 @@ describe('round trip through the AWS SDK parser (@smithy/shared-ini-file-loader)
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('checkCredentialsFileText', () => {
+  const ok = (text: string | Uint8Array) => checkCredentialsFileText(typeof text === 'string' ? Buffer.from(text) : text);
+
+  it.each([
+    ['an empty file', ''],
+    ['comments and blank lines only', '# a\n; b\n\n   \n'],
+    ['sections and keys, CRLF, a BOM', '\uFEFF[default]\r\naws_access_key_id = AKIA  # note\r\n\r\n[profile x]\r\nregion=us-iso-east-1\r\n'],
+    ['a sub-section', '[default]\ns3 =\n  max_concurrent_requests = 20\n  addressing_style = path\n'],
+    ['an indented continuation', '[default]\nnote = one\n  two\n'],
+    ['no final line break', '[a]\nk = v'],
+  ])('accepts %s', (_what, text) => {
+    expect(ok(text)).toBeUndefined();
+  });
+
+  it.each([
+    ['NUL bytes', Buffer.from('[a]\nk = v\0\n'), 'line 2 holds binary data (control characters)'],
+    ['invalid UTF-8', Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0xff, 0xfe]), 'it is not UTF-8 text'],
+    ['a passwd line', Buffer.from('root:x:0:0:root:/root:/bin/bash\n'), 'line 1 is neither a [section], a key = value, a comment nor blank'],
+    ['a key before any section', Buffer.from('k = v\n[a]\n'), 'line 1 is a key outside any [section]'],
+    ['a stray word in a section', Buffer.from('[a]\nk = v\n\nstray\n'), 'line 4 is neither a [section], a key = value, a comment nor blank'],
+    ['an ESC', Buffer.from('[a]\nk = \x1b[2J\n'), 'line 2 holds binary data (control characters)'],
+  ])('refuses %s, naming the line but not its text', (_what, bytes, why) => {
+    expect(ok(bytes)).toBe(why);
+  });
+
+  it('accepts whatever setProfileCredentials writes into an accepted file', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('', '# c\n', '[default]\nregion = x\n', '[cap]\r\naws_access_key_id = A\r\n'),
+        fc.constantFrom('cap', 'default', 'x'),
+        (text, profile) => {
+          expect(ok(text)).toBeUndefined();
+          expect(ok(setProfileCredentials(text, profile, { accessKeyId: 'ASIAX', secretAccessKey: 's/+=', sessionToken: 't' }))).toBeUndefined();
+        },
+      ),
     );
   });
 });
