@@ -90,7 +90,7 @@ export function createCapClient(opts: CapClientOptions): CapClient {
     } catch (err) {
       const port = (err as { socket?: { localPort?: number } }).socket?.localPort;
       const alert = port !== undefined ? tlsAlerts.get(port) : undefined;
-      throw classifyNetworkError(alert ?? err, where, query.role, opts.timeoutMs, opts.identity.trustHint);
+      throw classifyNetworkError(alert ?? err, where, query.role, opts.timeoutMs, opts.identity.trustHint, opts.proxy?.httpsProxy);
     }
     let body: Buffer;
     try {

@@ -1,3 +1,5 @@
+import { displayUrl } from '../core/display-url.js';
+import { failedToReach } from '../core/proxy-failure.js';
 import { CapError } from '../core/errors.js';
 import { parseRetryAfter } from './retry.js';
 
@@ -11,6 +13,8 @@ export function classifyNetworkError(
   role: string,
   timeoutMs: number,
   trustHint = 'give the CA bundle that issued it with --ca (CAP_CA_FILE)',
+  /** HTTPS_PROXY, when one is set: a failure to reach it names the proxy, not CAP. */
+  httpsProxy?: string,
 ): CapError {
   const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
@@ -22,7 +26,14 @@ export function classifyNetworkError(
   if (proxy || /proxy/i.test(message)) {
     return new CapError(
       'proxy-refused',
-      `the HTTPS proxy refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`,
+      `the HTTPS proxy${httpsProxy ? ` ${displayUrl(httpsProxy)}` : ''} refused the tunnel to ${at}${proxy ? ` (HTTP ${proxy[1]})` : ''}; check HTTPS_PROXY and NO_PROXY, and that the proxy allows CONNECT to CAP`,
+    );
+  }
+  if (httpsProxy && failedToReach(err, httpsProxy)) {
+    return new CapError(
+      'proxy-unreachable',
+      `the HTTPS proxy ${displayUrl(httpsProxy)} (HTTPS_PROXY) could not be reached (${code}) on the way to ${at}; check HTTPS_PROXY and that the proxy is up, or add CAP's host to NO_PROXY if it needs none`,
+      { retryable: code !== 'ENOTFOUND' },
     );
   }
   if (name === 'TimeoutError' || name === 'AbortError' || /TIMEOUT/.test(code)) {

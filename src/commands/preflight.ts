@@ -148,7 +148,7 @@ function connectForPreflight(opts: PreflightOptions, ctx: CommandContext) {
       return await fn();
     } catch (err) {
       if (!(err instanceof KubeRequestError)) throw err;
-      const connection = describeConnectionFailure(err, loaded.server);
+      const connection = describeConnectionFailure(err, loaded);
       if (connection) throw new ConfigError(connection);
       if (err.status === 401)
         throw new ConfigError(`the API server refused the kubeconfig's credentials (${err.message}); log in again (oc login) or give another --kubeconfig`);

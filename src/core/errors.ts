@@ -46,6 +46,7 @@ export type CapFailureKind =
   | 'timeout'
   | 'connection'
   | 'proxy-refused'
+  | 'proxy-unreachable'
   | 'not-json'
   | 'html-body'
   | 'not-utf8'

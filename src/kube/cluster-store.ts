@@ -80,13 +80,13 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
         return { ok: true, expiration };
       } catch (err) {
         const failure = await toKubeRequestError(err);
-        if (failure.status !== 409) return fail(describeSecretFailure(failure, 'update', namespace, name, api.server));
+        if (failure.status !== 409) return fail(describeSecretFailure(failure, 'update', namespace, name, api));
         logger.debug('conflict on update; reading the Secret again', { target: targetKey(target), attempt });
       }
       try {
         current = await limit(() => api.readSecret(namespace, name));
       } catch (err) {
-        return fail(describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api.server));
+        return fail(describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api));
       }
       const state = readSecretState(current);
       if (state.role !== target.role) {

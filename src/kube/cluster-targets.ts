@@ -5,7 +5,7 @@ import { ANNOTATION_ROLE } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { ClusterTarget } from './cluster-store.js';
 import { describeConnectionFailure, describeSecretFailure, missingRoleMessage } from './describe-kube-failure.js';
-import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type KubeApi } from './kube-api.js';
+import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type ApiEndpoint, type KubeApi } from './kube-api.js';
 import { createLimiter, type Limiter } from '../refresh/limiter.js';
 import { loadKubeConfig, type KubeEnvironment } from './load-kube-config.js';
 import { parseTargetFlags, secretRefsFromCredentialsRequests, type SecretRef } from './secret-refs.js';
@@ -87,7 +87,7 @@ async function discoverSecretRefs(api: KubeApi, logger: Logger, source: string):
   try {
     items = await api.listCredentialsRequests(CREDENTIALS_REQUEST_NAMESPACE);
   } catch (err) {
-    throw describeDiscoveryFailure(await toKubeRequestError(err), api.server, source);
+    throw describeDiscoveryFailure(await toKubeRequestError(err), api, source);
   }
   const { refs, ignored } = secretRefsFromCredentialsRequests(items);
   for (const i of ignored) logger.debug('CredentialsRequest ignored', { credentialsRequest: i.name, reason: i.reason });
@@ -96,10 +96,10 @@ async function discoverSecretRefs(api: KubeApi, logger: Logger, source: string):
   return refs;
 }
 
-function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestError>>, serverUrl: string, source: string): Error {
-  const server = displayUrl(serverUrl);
+function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestError>>, endpoint: ApiEndpoint, source: string): Error {
+  const server = displayUrl(endpoint.server);
   const what = `cannot list the CredentialsRequests in ${CREDENTIALS_REQUEST_NAMESPACE} to find the Secrets to refresh`;
-  const connection = describeConnectionFailure(err, server);
+  const connection = describeConnectionFailure(err, endpoint);
   if (connection) return new ConfigError(`${what}: ${connection}`);
   switch (err.status) {
     case 401:
@@ -127,7 +127,7 @@ async function readTarget(api: KubeApi, limit: Limiter, ref: SecretRef): Promise
   try {
     secret = await limit(() => api.readSecret(namespace, name));
   } catch (err) {
-    return { namespace, name, problem: describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api.server) };
+    return { namespace, name, problem: describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api) };
   }
   const state = readSecretState(secret);
   if (state.role === undefined) return { namespace, name, secret, problem: missingRoleMessage(namespace, name) };

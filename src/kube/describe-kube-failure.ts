@@ -1,6 +1,7 @@
 import { displayUrl } from '../core/display-url.js';
+import { failedToReach } from '../core/proxy-failure.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
-import type { KubeRequestError } from './kube-api.js';
+import type { ApiEndpoint, KubeRequestError } from './kube-api.js';
 
 export type SecretAction = 'read' | 'update';
 
@@ -17,10 +18,14 @@ const TLS_CODES = new Set([
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** Why the connection itself failed, with the cure; undefined when the server answered. */
-export function describeConnectionFailure(err: KubeRequestError, serverUrl: string): string | undefined {
+export function describeConnectionFailure(err: KubeRequestError, endpoint: string | ApiEndpoint): string | undefined {
   if (err.status !== undefined) return undefined;
+  const { server: serverUrl, proxyUrl } = typeof endpoint === 'string' ? { server: endpoint, proxyUrl: undefined } : endpoint;
   const server = displayUrl(serverUrl);
   const code = err.code ?? 'unknown error';
+  if (proxyUrl && failedToReach({ code, ...err.tried }, proxyUrl)) {
+    return `cannot reach the proxy ${displayUrl(proxyUrl)} (proxy-url of the kubeconfig) on the way to the API server ${server} (${code}); check proxy-url and that the proxy is up`;
+  }
   if (TLS_CODES.has(code)) {
     return `the API server ${server} presented a certificate that is not trusted (${code}); set certificate-authority in the kubeconfig to the CA of the API server (in a pod: the service account ca.crt)`;
   }
@@ -40,7 +45,7 @@ export function secretRbacCure(namespace: string, name: string): string {
 }
 
 /** One failed call on a Secret, as the failed target's message: names the Secret and the cure, never the server's text. */
-export function describeSecretFailure(err: KubeRequestError, action: SecretAction, namespace: string, name: string, server: string): string {
+export function describeSecretFailure(err: KubeRequestError, action: SecretAction, namespace: string, name: string, server: string | ApiEndpoint): string {
   const secret = `Secret ${namespace}/${name}`;
   const connection = describeConnectionFailure(err, server);
   if (connection) return `could not ${action} ${secret}: ${connection}`;

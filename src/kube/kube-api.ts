@@ -21,13 +21,21 @@ export class KubeRequestError extends Error {
     readonly reason: string | undefined,
     /** Field paths of a 422 Invalid answer, e.g. `data[bad key]`; never the cause messages. */
     readonly fields: string[],
+    /** What a failed connection tried to reach (address or host name, port), to tell the proxy from the API server. */
+    readonly tried: { address?: string; hostname?: string; port?: number } = {},
   ) {
     super(status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : `request failed (${code ?? 'unknown error'})`);
   }
 }
 
+/** Where the API calls go: the server, and the kubeconfig's proxy-url when it has one. For messages, through displayUrl. */
+export interface ApiEndpoint {
+  readonly server: string;
+  readonly proxyUrl?: string;
+}
+
 /** The few API calls the cluster refresh makes; tests and the refresh code see only this. */
-export interface KubeApi {
+export interface KubeApi extends ApiEndpoint {
   readonly server: string;
   listCredentialsRequests(namespace: string): Promise<unknown[]>;
   readSecret(namespace: string, name: string): Promise<V1Secret>;
@@ -79,8 +87,10 @@ export function createKubeCall(kubeConfig: KubeConfig, server: string): KubeCall
 export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
   const call = createKubeCall(kubeConfig, server);
   const enc = encodeURIComponent;
+  const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl;
   return {
     server,
+    ...(proxyUrl ? { proxyUrl } : {}),
     listCredentialsRequests: (namespace) =>
       guard(async () => {
         const items: unknown[] = [];
@@ -152,9 +162,17 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
 /** Keeps only what may be shown of a failure: status, reason, 422 field paths, error code. */
 export async function toKubeRequestError(err: unknown): Promise<KubeRequestError> {
   if (err instanceof KubeRequestError) return err;
-  const e = err as { code?: unknown; errno?: unknown; cause?: { code?: unknown } } | undefined;
+  type Failed = { code?: unknown; errno?: unknown; address?: unknown; hostname?: unknown; port?: unknown; cause?: Failed } | undefined;
+  const e = err as Failed;
   const code = [e?.code, e?.errno, e?.cause?.code].find((c): c is string => typeof c === 'string');
-  return new KubeRequestError(undefined, code ?? (err instanceof Error ? err.name : 'unknown error'), undefined, []);
+  const pick = <T>(test: (v: unknown) => v is T, ...vs: unknown[]) => vs.find(test);
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isNumber = (v: unknown): v is number => typeof v === 'number';
+  const address = pick(isString, e?.address, e?.cause?.address);
+  const hostname = pick(isString, e?.hostname, e?.cause?.hostname);
+  const port = pick(isNumber, e?.port, e?.cause?.port);
+  const tried = { ...(address ? { address } : {}), ...(hostname ? { hostname } : {}), ...(port !== undefined ? { port } : {}) };
+  return new KubeRequestError(undefined, code ?? (err instanceof Error ? err.name : 'unknown error'), undefined, [], tried);
 }
 
 function parseStatus(body: unknown): { reason?: string; fields: string[] } {
