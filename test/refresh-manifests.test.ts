@@ -266,7 +266,7 @@ describe('each CAP failure ends in a message that names the cure', () => {
         const proxy = await startConnectProxy({ refuseWith: 403 });
         return { env: { HTTPS_PROXY: proxy.url }, cleanup: () => proxy.stop() };
       },
-      /proxy refused the tunnel .*HTTP 403.*HTTPS_PROXY/,
+      /proxy http:\/\/127\.0\.0\.1:\d+ refused the tunnel .*HTTP 403.*HTTPS_PROXY/,
     ],
   ];
 
