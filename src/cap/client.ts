@@ -36,13 +36,19 @@ export interface CapClient {
 
 export const DEFAULT_MAX_BODY_BYTES = MAX_CAP_RESPONSE_BYTES;
 
+/** The identity as TLS options: certificate and key, or the PKCS#12 bundle for OpenSSL to read. */
+function proofOptions({ certPem, proof }: ClientIdentity): { pfx: Buffer; passphrase: string } | { cert: string; key: string } {
+  return 'pfx' in proof
+    ? { pfx: proof.pfx, passphrase: proof.passphrase.reveal() }
+    : { cert: certPem, key: proof.key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
 export function createCapClient(opts: CapClientOptions): CapClient {
   // One TLS context for every connection to CAP: building one parses the CA bundle (the
   // system's store can hold hundreds of certificates) and the key again each time.
   const tls = {
     secureContext: createSecureContext({
-      cert: opts.identity.certPem,
-      key: opts.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ...proofOptions(opts.identity),
       ...(opts.identity.caPem ? { ca: opts.identity.caPem } : {}),
     }),
     // Never switched off: the server certificate and its hostname are always verified.

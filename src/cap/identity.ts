@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import { openPkcs12, type Pkcs12Contents } from './pkcs12.js';
+import { openPkcs12, Pkcs12Error, type Pkcs12Contents } from './pkcs12.js';
 
 /** Where the client identity comes from: PEM certificate + key, or a PKCS#12 bundle. */
 export interface IdentitySources {
@@ -16,7 +16,11 @@ export interface IdentitySources {
 /** What the TLS layer needs, in memory; never logged. */
 export interface ClientIdentity {
   certPem: string;
-  key: KeyObject;
+  /**
+   * What TLS proves the identity with: the private key, or a PKCS#12 bundle OpenSSL reads itself
+   * (with its passphrase, revealed only to the TLS context).
+   */
+  proof: { key: KeyObject } | { pfx: Buffer; passphrase: Secret };
   /** CA bundle for the CAP server; undefined means the system's. */
   caPem?: string;
   /** What to do when CAP's server certificate is not trusted, in the words of where the trust came from. */
@@ -54,14 +58,15 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   if (src.ca && caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(`the CA bundle ${src.ca} (--ca) holds no PEM certificate`);
   }
-  const { certPem, key } = src.pkcs12 ? await loadPkcs12(src, deps) : await loadPem(src, deps);
+  const { certPem, proof } = src.pkcs12 ? await loadPkcs12(src, deps) : await loadPem(src, deps);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
   } catch {
     throw new ConfigError(`the client certificate ${src.cert ?? src.pkcs12} is not a PEM X.509 certificate`);
   }
-  if (!cert.checkPrivateKey(key)) {
+  // A bundle OpenSSL read itself was checked by OpenSSL (the key must match the certificate to load).
+  if ('key' in proof && !cert.checkPrivateKey(proof.key)) {
     throw new ConfigError(
       `the client certificate ${src.cert ?? src.pkcs12} and the key ${src.key ?? src.pkcs12} do not belong together; give the key that was issued with this certificate`,
     );
@@ -75,10 +80,12 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   if (daysLeft < EXPIRY_WARNING_DAYS) {
     deps.warn(`the client certificate ${src.cert ?? src.pkcs12} expires on ${notAfter.toISOString()} (in ${Math.floor(daysLeft)} days); renew it soon`);
   }
-  return { certPem, key, ...(caPem ? { caPem } : {}), subject: cert.subject.replace(/\n/g, ', '), notAfter };
+  return { certPem, proof, ...(caPem ? { caPem } : {}), subject: cert.subject.replace(/\n/g, ', '), notAfter };
 }
 
-async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
+type LoadedIdentity = { certPem: string; proof: ClientIdentity['proof'] };
+
+async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<LoadedIdentity> {
   if (!src.cert) throw new ConfigError('--key was given without --cert (CAP_CERT_FILE)');
   if (!src.key) throw new ConfigError('--cert was given without --key (CAP_KEY_FILE)');
   const certPem = await readText(src.cert, '--cert', deps);
@@ -92,7 +99,7 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
   }
   try {
     const key = keyPem.reveal();
-    return { certPem, key: createPrivateKey(passphrase === undefined ? { key } : { key, passphrase: passphrase.reveal() }) };
+    return { certPem, proof: { key: createPrivateKey(passphrase === undefined ? { key } : { key, passphrase: passphrase.reveal() }) } };
   } catch (err) {
     if (encrypted || /passphrase|decrypt/i.test(errorMessage(err))) {
       throw new ConfigError(`the passphrase in ${src.keyPassphraseFile} does not decrypt the key ${src.key}`);
@@ -101,24 +108,38 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<{ cert
   }
 }
 
-async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<{ certPem: string; key: KeyObject }> {
-  const bundle = await readFileOrThrow(src.pkcs12!, '--pkcs12', deps);
-  await warnIfReadableByOthers(src.pkcs12!, '--pkcs12', deps);
+async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<LoadedIdentity> {
+  const file = src.pkcs12!;
+  const bundle = await readFileOrThrow(file, '--pkcs12', deps);
+  await warnIfReadableByOthers(file, '--pkcs12', deps);
   const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : new Secret('');
   let contents: Pkcs12Contents;
   try {
     contents = await openPkcs12(bundle, passphrase.reveal());
   } catch (err) {
-    throw new ConfigError(
-      /mac|password|invalid/i.test(errorMessage(err))
-        ? `the PKCS#12 bundle ${src.pkcs12} could not be opened: wrong passphrase (--pkcs12-passphrase-file) or damaged file`
-        : `the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`,
-    );
+    throw new ConfigError(describePkcs12Failure(err, file, src.pkcs12PassphraseFile));
   }
-  if (!contents.keyPem) throw new ConfigError(`the PKCS#12 bundle ${src.pkcs12} must hold a client certificate and its private key`);
-  const keyPem = new Secret(contents.keyPem);
-  deps.registerSecret(keyPem);
-  return { certPem: contents.certPem, key: createPrivateKey(keyPem.reveal()) };
+  return contents.reader === 'native'
+    ? { certPem: contents.certPem, proof: { pfx: bundle, passphrase } }
+    : { certPem: contents.certPem, proof: { key: contents.key } };
+}
+
+/** What went wrong with a bundle, naming the file and the passphrase setting, never the passphrase. */
+function describePkcs12Failure(err: unknown, file: string, passphraseFile: string | undefined): string {
+  const reason = err instanceof Pkcs12Error ? err.reason : 'damaged';
+  const setting = passphraseFile
+    ? `the passphrase in ${passphraseFile} (--pkcs12-passphrase-file, CAP_PKCS12_PASSPHRASE_FILE) does not open it`
+    : 'it needs a passphrase: give it with --pkcs12-passphrase-file (CAP_PKCS12_PASSPHRASE_FILE)';
+  switch (reason) {
+    case 'wrong-passphrase':
+      return `the PKCS#12 bundle ${file} (--pkcs12) could not be opened: wrong passphrase; ${setting}`;
+    case 'no-key':
+      return `the PKCS#12 bundle ${file} (--pkcs12) holds no private key; it must hold the client certificate and its key`;
+    case 'no-certificate':
+      return `the PKCS#12 bundle ${file} (--pkcs12) holds no certificate; it must hold the client certificate and its key`;
+    default:
+      return `the PKCS#12 bundle ${file} (--pkcs12) is not a PKCS#12 file or is damaged`;
+  }
 }
 
 async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): Promise<Buffer> {
