@@ -182,13 +182,18 @@ function describeTrust(settings: CapSettings, env: Record<string, string | undef
   return 'give the CA bundle that issued it with --ca (CAP_CA_FILE)';
 }
 
+/** How long the client keeps retrying one CAP call: the longest a call can take is this plus one request's timeout. */
+export function capRetryDeadlineMs(settings: Pick<CapSettings, 'timeoutMs'>): number {
+  return Math.max(DEFAULT_RETRY.deadlineMs, settings.timeoutMs * 2);
+}
+
 export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {
   const { httpsProxy, noProxy } = settings.proxy ?? resolveProxySettings(ctx.env);
   return createCapClient({
     capUrl: settings.capUrl,
     identity,
     timeoutMs: settings.timeoutMs,
-    retry: { ...DEFAULT_RETRY, deadlineMs: Math.max(DEFAULT_RETRY.deadlineMs, settings.timeoutMs * 2) },
+    retry: { ...DEFAULT_RETRY, deadlineMs: capRetryDeadlineMs(settings) },
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     proxy: { ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) },
     logger,

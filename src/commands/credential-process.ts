@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import { escapeControl } from '../core/display-text.js';
-import { checkCacheFolder, describeCacheRefusal } from '../aws/cache-folder.js';
+import { checkCacheFolder, describeCacheRefusal, ensureCacheFolder } from '../aws/cache-folder.js';
 import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
-import { renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
+import { cacheFileName, renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
 import { buildCredentialsUrl, describeUrl, missingSettings, PLACEHOLDER_SETTINGS, type CapQuery } from '../cap/url.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { parseDuration } from '../core/duration.js';
 import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
-import { buildCapClient, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
+import { acquireFileLock, LockBusyError } from '../disk/file-lock.js';
+import { buildCapClient, capRetryDeadlineMs, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
 import { loggerFor, type CommandContext } from './context.js';
 
 export interface CredentialProcessOptions extends CapFlags {
@@ -53,39 +55,79 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
   const cacheDir = opts.cache === false ? undefined : await usableCacheDir(resolveCacheDir(ctx.env), logger);
   if (cacheDir) {
     const hit = await readCachedCredentials(cacheDir, key, ctx.now(), minRemainingMs);
-    if (hit.usable) {
-      ctx.redactor.add(hit.creds.accessKeyId, hit.creds.secretAccessKey, hit.creds.sessionToken);
-      logger.debug('credentials served from the cache', { role, expiration: hit.creds.expiration.toISOString() });
-      ctx.redactor.reveal(() => ctx.stdout(renderProcessCredentials(hit.creds)));
-      return EXIT_OK;
-    }
+    if (hit.usable) return serveFromCache(hit.creds, ctx, logger, role);
     logger.debug('no usable cached credentials; asking CAP', { role, why: hit.why });
   } else if (opts.cache !== false && !resolveCacheDir(ctx.env)) {
     logger.warn('neither XDG_CACHE_HOME nor HOME is set, so credentials are not cached; every call asks CAP');
   }
+  if (!cacheDir) return fetchAndPrint(undefined);
 
-  const identity = await loadIdentity(settings, ctx, logger);
-  const cap = buildCapClient(settings, identity, ctx, logger);
-  let creds: CapCredentials;
-  try {
-    creds = await cap.fetchCredentials(query);
-  } catch (err) {
-    if (!(err instanceof CapError)) throw err;
-    ctx.stderr(`error: ${escapeControl(ctx.redactor.redact(err.message))}\n`);
-    return EXIT_TARGETS_FAILED;
-  } finally {
-    await cap.close();
+  // Concurrent invocations for this role (eight `aws` commands at once) wait for one CAP call: the
+  // first takes a lock beside the cache entry, the others find its result when they get the lock.
+  // A lock whose process is gone is broken at once; a live one is waited for as long as one CAP
+  // call can last, and then asked around (a hung holder never blocks a caller for good).
+  const lockMs = capRetryDeadlineMs(settings) + settings.timeoutMs + 10_000;
+  const folder = await ensureCacheFolder(cacheDir).catch((err: NodeJS.ErrnoException) => {
+    logger.warn(`could not create the cache folder ${cacheDir} (${err.code ?? 'error'}); credentials are not cached, so the next call asks CAP again`);
+    return undefined;
+  });
+  if (folder && !folder.usable) {
+    logger.warn(describeCacheRefusal(cacheDir, folder.why));
+    return fetchAndPrint(undefined);
   }
-
-  if (cacheDir) {
+  let release: (() => Promise<void>) | undefined;
+  if (folder) {
     try {
-      const written = await writeCachedCredentials(cacheDir, key, creds);
-      if (!written.usable) logger.warn(describeCacheRefusal(cacheDir, written.why));
+      release = await acquireFileLock(join(cacheDir, `${cacheFileName(key)}.lock`), { timeoutMs: lockMs, staleAfterMs: lockMs });
     } catch (err) {
-      logger.warn(`could not write the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the next call will ask CAP again`);
+      if (err instanceof LockBusyError)
+        logger.warn(`another credential-process for role ${role} held the lock ${err.lockPath} too long; asking CAP without waiting`);
+      else logger.warn(`could not lock the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); asking CAP without waiting`);
     }
   }
-  // The credential_process output is where the credentials are meant to go: past the guard.
+  try {
+    if (release) {
+      const hit = await readCachedCredentials(cacheDir, key, ctx.now(), minRemainingMs);
+      if (hit.usable) return serveFromCache(hit.creds, ctx, logger, role);
+    }
+    return await fetchAndPrint(folder ? cacheDir : undefined);
+  } finally {
+    await release?.();
+  }
+
+  async function fetchAndPrint(cacheDir: string | undefined): Promise<number> {
+    const identity = await loadIdentity(settings, ctx, logger);
+    const cap = buildCapClient(settings, identity, ctx, logger);
+    let creds: CapCredentials;
+    try {
+      creds = await cap.fetchCredentials(query);
+    } catch (err) {
+      if (!(err instanceof CapError)) throw err;
+      ctx.stderr(`error: ${escapeControl(ctx.redactor.redact(err.message))}\n`);
+      return EXIT_TARGETS_FAILED;
+    } finally {
+      await cap.close();
+    }
+
+    if (cacheDir) {
+      try {
+        const written = await writeCachedCredentials(cacheDir, key, creds);
+        if (!written.usable) logger.warn(describeCacheRefusal(cacheDir, written.why));
+      } catch (err) {
+        logger.warn(
+          `could not write the credentials cache in ${cacheDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the next call will ask CAP again`,
+        );
+      }
+    }
+    // The credential_process output is where the credentials are meant to go: past the guard.
+    ctx.redactor.reveal(() => ctx.stdout(renderProcessCredentials(creds)));
+    return EXIT_OK;
+  }
+}
+
+function serveFromCache(creds: CapCredentials, ctx: CommandContext, logger: ReturnType<typeof loggerFor>, role: string): number {
+  ctx.redactor.add(creds.accessKeyId, creds.secretAccessKey, creds.sessionToken);
+  logger.debug('credentials served from the cache', { role, expiration: creds.expiration.toISOString() });
   ctx.redactor.reveal(() => ctx.stdout(renderProcessCredentials(creds)));
   return EXIT_OK;
 }
