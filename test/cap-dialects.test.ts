@@ -195,6 +195,11 @@ describe('a CAP whose Date differs from this node’s clock', () => {
     const a = parse(await readFile(join(dir, 'a.yaml'), 'utf8')).metadata.annotations as Record<string, string>;
     // refreshed-at is CAP's time (whole seconds off at most), not this node's.
     expect(Math.abs(Date.parse(a['cap-token-refresh/refreshed-at']!) - (started + offsetMs))).toBeLessThan(5_000);
+    // The offset is recorded on the Secret (CAP minus this node, whole seconds), and status shows it.
+    expect(Math.abs(Number(a['cap-token-refresh/clock-offset-seconds']) - offsetMs / 1000)).toBeLessThanOrEqual(1);
+    const shown = await run(['status', '--manifests', dir]);
+    expect(shown.stdout).toMatch(/^clock skew: ns\/a: at its last refresh the refreshing node's clock was (behind|ahead of) CAP's by \d+s; /m);
+    expect(shown.stdout.includes('AWS will refuse requests signed on that node')).toBe(refuses);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -213,6 +218,9 @@ describe('a CAP whose Date differs from this node’s clock', () => {
     const r = await run(['refresh', '--manifests', dir, '--log-format', 'json']);
     expect(r.code).toBe(0);
     expect(logsOf(r).filter((l) => l.level === 'warn')).toEqual([]);
+    const a = parse(await readFile(join(dir, 'a.yaml'), 'utf8')).metadata.annotations as Record<string, string>;
+    expect(a['cap-token-refresh/clock-offset-seconds']).toBeUndefined();
+    expect((await run(['status', '--manifests', dir])).stdout).not.toContain('clock skew');
     await rm(dir, { recursive: true, force: true });
   });
 });

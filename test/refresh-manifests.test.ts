@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { runCli, type CliResult } from './support/run-cli.js';
 // End-to-end: the built command against a real mTLS CAP simulator, in real temporary folders.
 
 let cap: CapFixture;
+const exec = promisify(execFile);
 const outputs: CliResult[] = [];
 async function run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const result = await runCli(args, { env: { ...cap.env, ...env } });
@@ -400,6 +403,50 @@ describe('configuration errors stop the run before any network call', () => {
       3,
       /the certs folder .*no-certs \(--certs-dir, CAP_CERTS_DIR\) does not exist/,
     ],
+    [
+      'a wrong passphrase for a legacy (RC2) PKCS#12 bundle made by openssl',
+      async () => {
+        const bundle = join(cap.dir, 'legacy.p12');
+        await exec('openssl', [
+          'pkcs12',
+          '-export',
+          '-legacy',
+          '-inkey',
+          cap.files.key,
+          '-in',
+          cap.files.cert,
+          '-passout',
+          `file:${cap.files.p12Passphrase}`,
+          '-out',
+          bundle,
+        ]);
+        const f = join(cap.dir, 'wrong-legacy-pass');
+        await writeFile(f, `${KEY_PASSPHRASE}\n`);
+        return { env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '' }, args: ['--pkcs12', bundle, '--pkcs12-passphrase-file', f] };
+      },
+      3,
+      /legacy\.p12 \(--pkcs12\) could not be opened: wrong passphrase; the passphrase in \S+wrong-legacy-pass \(--pkcs12-passphrase-file/,
+    ],
+    [
+      'a PKCS#12 bundle without a private key',
+      async () => {
+        const bundle = join(cap.dir, 'nokey.p12');
+        await exec('openssl', ['pkcs12', '-export', '-nokeys', '-in', cap.files.cert, '-passout', `file:${cap.files.p12Passphrase}`, '-out', bundle]);
+        return { env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '' }, args: ['--pkcs12', bundle, '--pkcs12-passphrase-file', cap.files.p12Passphrase] };
+      },
+      3,
+      /nokey\.p12 \(--pkcs12\) holds no private key/,
+    ],
+    [
+      'a damaged PKCS#12 file',
+      async () => {
+        const bundle = join(cap.dir, 'damaged.p12');
+        await writeFile(bundle, (await readFile(cap.files.p12)).subarray(0, 200), { mode: 0o600 });
+        return { env: { CAP_CERT_FILE: '', CAP_KEY_FILE: '' }, args: ['--pkcs12', bundle, '--pkcs12-passphrase-file', cap.files.p12Passphrase] };
+      },
+      3,
+      /damaged\.p12 \(--pkcs12\) is not a PKCS#12 file or is damaged/,
+    ],
     ['a missing manifests folder', async () => ({ args: ['--manifests', join(cap.dir, 'no-such-dir')] }), 3, /manifests folder .* does not exist/],
     ['an unknown flag', async () => ({ args: ['--no-such-flag'] }), 2, /unknown option/],
     ['a bad --renew-before', async () => ({ args: ['--renew-before', 'soonish'] }), 2, /--renew-before soonish is not a duration/],
@@ -435,6 +482,22 @@ describe('configuration errors stop the run before any network call', () => {
     const r = await run(['refresh', '--manifests', dir, '--key', key]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/readable by every user .*chmod 600/);
+  });
+});
+
+describe('a CAP whose clock is 10 minutes ahead of this node', () => {
+  it('warns, records the offset, and status shows it, with no secret in any of it', async () => {
+    cap.sim.setDateOffset(600_000);
+    try {
+      const dir = await makeManifestDir(THREE.slice(0, 1));
+      const r = await run(['refresh', '--manifests', dir]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/this node's clock is behind CAP's by (599|60[01])s; AWS will refuse requests signed on this node/);
+      const shown = await run(['status', '--manifests', dir]);
+      expect(shown.stdout).toMatch(/clock skew: .*behind CAP's by (599|60[01])s; AWS will refuse requests signed on that node/);
+    } finally {
+      cap.sim.setDateOffset(0);
+    }
   });
 });
 

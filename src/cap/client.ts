@@ -1,6 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { parseCapResponse } from '../core/cap-response.js';
+import { describeClockSkew } from '../core/clock-skew.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -184,17 +185,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], max: number): P
   return Buffer.concat(chunks);
 }
 
-export const SKEW_WARN_MS = 60_000;
-export const SKEW_SIGV4_MS = 5 * 60_000;
-
-/** A warning for a clock offset (CAP minus local) over 60 seconds; undefined when it is smaller. */
-export function describeClockSkew(offsetMs: number): string | undefined {
-  if (Math.abs(offsetMs) <= SKEW_WARN_MS) return undefined;
-  const s = Math.round(Math.abs(offsetMs) / 1000);
-  const way = offsetMs > 0 ? `behind CAP's by ${s}s` : `ahead of CAP's by ${s}s`;
-  const refuse = Math.abs(offsetMs) > SKEW_SIGV4_MS ? '; AWS will refuse requests signed on this node (SigV4 allows 5 minutes of skew)' : '';
-  return `this node's clock is ${way}${refuse}; fix its time source (NTP/chrony); expirations and refresh times follow CAP's clock`;
-}
+export { describeClockSkew, SKEW_SIGV4_MS, SKEW_WARN_MS } from '../core/clock-skew.js';
 
 /** CAP's Date header (RFC 9110 IMF-fixdate), when it is there and readable. */
 export function parseDateHeader(v: string | undefined): Date | undefined {

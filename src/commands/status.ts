@@ -9,6 +9,7 @@ import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
 import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
 import type { CronJobHealth } from '../manifests/job-health.js';
 import { openPkcs12 } from '../cap/pkcs12.js';
+import { awsRefuses, skewDirection } from '../core/clock-skew.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
 import { renderColumns, type TargetReport } from '../core/report.js';
 import { listManifestFiles, loadManifestTargets } from '../disk/manifest-store.js';
@@ -26,6 +27,8 @@ export interface StatusTarget {
   expiration?: string;
   refreshedAt?: string;
   issuedRole?: string;
+  /** CAP's clock minus the refreshing node's at the last refresh, when over 60 s. */
+  clockOffsetSeconds?: number;
   /** Why the data cannot serve; the target is then due. */
   dataProblem?: string;
   /** Set when the target could not be read or is not properly managed; it is then unmanaged. */
@@ -50,6 +53,8 @@ export interface StatusTargetReport extends TargetReport {
   refreshedAt: string | null;
   /** Why a due target is due. */
   note?: string;
+  /** CAP's clock minus the clock of the node that last refreshed it, in seconds, when that was over 60 s. */
+  clockOffsetSeconds?: number;
 }
 
 export interface ClientCertificateInfo {
@@ -137,6 +142,7 @@ export function buildStatusReport(
         timeLeftSeconds: v.expiration ? Math.floor((v.expiration.getTime() - now.getTime()) / 1000) : null,
         refreshedAt: t.refreshedAt ?? null,
         ...(v.note && !failed ? { note: v.note } : {}),
+        ...(t.clockOffsetSeconds !== undefined ? { clockOffsetSeconds: t.clockOffsetSeconds } : {}),
       };
     }),
     ...(clientCertificate ? { clientCertificate } : {}),
@@ -173,6 +179,9 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
       for (const t of notes)
         lines.push(`${t.verdict}: ${escapeControl(t.namespace ? `${t.namespace}/${t.name}` : t.name)}: ${escapeControl(t.error ?? t.note ?? '')}`);
     }
+    const skewed = report.targets.filter((t) => t.clockOffsetSeconds !== undefined);
+    if (skewed.length > 0) lines.push('');
+    for (const t of skewed) lines.push(`clock skew: ${t.namespace ? `${t.namespace}/${t.name}` : t.name}: ${describeRecordedSkew(t.clockOffsetSeconds!)}`);
   }
   const job = report.cronJob;
   if (job) {
@@ -190,6 +199,14 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The skew recorded at a target's last refresh, in words: offset, way, and what AWS makes of it. */
+export function describeRecordedSkew(offsetSeconds: number): string {
+  const refuse = awsRefuses(offsetSeconds)
+    ? '; AWS will refuse requests signed on that node (SigV4 allows 5 minutes of skew)'
+    : '; AWS allows up to 5 minutes, so requests signed there still work';
+  return `at its last refresh the refreshing node's clock was ${skewDirection(offsetSeconds)}${refuse}; fix that node's time source (NTP/chrony)`;
 }
 
 export interface StatusOptions {
@@ -254,6 +271,7 @@ export function toStatusTarget(t: RefreshTarget): StatusTarget {
     ...(t.expiration ? { expiration: t.expiration } : {}),
     ...(t.refreshedAt ? { refreshedAt: t.refreshedAt } : {}),
     ...(t.issuedRole ? { issuedRole: t.issuedRole } : {}),
+    ...(t.clockOffsetSeconds !== undefined ? { clockOffsetSeconds: t.clockOffsetSeconds } : {}),
     ...(t.dataProblem ? { dataProblem: t.dataProblem } : {}),
     ...(t.problem ? { problem: t.problem } : {}),
   };

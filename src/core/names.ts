@@ -8,6 +8,11 @@ export const ANNOTATION_EXPIRATION = 'cap-token-refresh/expiration';
 export const ANNOTATION_REFRESHED_AT = 'cap-token-refresh/refreshed-at';
 /** The role CAP was asked for at the last refresh; a Secret whose role annotation differs (or that has none, as after `fill`) is due. */
 export const ANNOTATION_ISSUED_ROLE = 'cap-token-refresh/issued-role';
+/**
+ * CAP's clock minus the refreshing node's, in whole seconds, when it was over 60 s at the last
+ * refresh (removed when it was within); `status` shows it.
+ */
+export const ANNOTATION_CLOCK_OFFSET = 'cap-token-refresh/clock-offset-seconds';
 export const LABEL_MANAGED = 'cap-token-refresh/managed';
 
 /** Keys of the operator Secret that every write sets (docs/DESIGN.md, "The Secret an operator reads"). */

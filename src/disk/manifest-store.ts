@@ -62,6 +62,7 @@ export async function loadManifestTargets(dir: string): Promise<ManifestTarget[]
           ...(s.expiration ? { expiration: s.expiration } : {}),
           ...(s.refreshedAt ? { refreshedAt: s.refreshedAt } : {}),
           ...(s.issuedRole ? { issuedRole: s.issuedRole } : {}),
+          ...(s.clockOffsetSeconds !== undefined ? { clockOffsetSeconds: s.clockOffsetSeconds } : {}),
           ...(s.dataProblem ? { dataProblem: s.dataProblem } : {}),
           ...(s.role === '' ? { problem: `the annotation cap-token-refresh/role is empty in ${file}; set it to the IAM role CAP should issue` } : {}),
         });

@@ -4,6 +4,7 @@ import { buildSecretStringData } from '../core/credentials.js';
 import {
   ANNOTATION_ACCOUNT,
   ANNOTATION_AGENCY,
+  ANNOTATION_CLOCK_OFFSET,
   ANNOTATION_EXPIRATION,
   ANNOTATION_ISSUED_ROLE,
   ANNOTATION_MISSION,
@@ -15,6 +16,7 @@ import {
 import { errorMessage } from '../core/errors.js';
 import { formatRfc3339 } from '../core/policy.js';
 import { findSecretDataProblem } from '../core/secret-data.js';
+import { parseClockOffset, reportableSkewSeconds } from '../core/clock-skew.js';
 
 /** A managed Secret found in a manifest file: what the refresh needs to decide and to report. */
 export interface ManagedSecretManifest {
@@ -29,6 +31,8 @@ export interface ManagedSecretManifest {
   expiration?: string;
   refreshedAt?: string;
   issuedRole?: string;
+  /** CAP's clock minus the refreshing node's at the last refresh, when over 60 s. */
+  clockOffsetSeconds?: number;
   /** Why the data cannot serve (key names only); undefined when it can. */
   dataProblem?: string;
 }
@@ -126,6 +130,7 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
     const expiration = opt(ANNOTATION_EXPIRATION);
     const refreshedAt = opt(ANNOTATION_REFRESHED_AT);
     const issuedRole = opt(ANNOTATION_ISSUED_ROLE)?.trim();
+    const clockOffsetSeconds = parseClockOffset(opt(ANNOTATION_CLOCK_OFFSET));
     const dataProblem = findSecretDataProblem(readCredentialValues(doc));
     const namespace = str(doc, ['metadata', 'namespace']) ?? 'default';
     const name = str(doc, ['metadata', 'name']) ?? '';
@@ -141,6 +146,7 @@ export function findManagedSecrets(text: string): ManagedSecretManifest[] {
       ...(expiration ? { expiration } : {}),
       ...(refreshedAt ? { refreshedAt } : {}),
       ...(issuedRole ? { issuedRole } : {}),
+      ...(clockOffsetSeconds !== undefined ? { clockOffsetSeconds } : {}),
       ...(dataProblem ? { dataProblem } : {}),
     });
   });
@@ -185,6 +191,13 @@ export function applyCredentialsToManifest(text: string, docIndexes: number[], c
     doc.setIn(['metadata', 'annotations', ANNOTATION_REFRESHED_AT], formatRfc3339(refreshedAt));
     if (issuedRole !== undefined) doc.setIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE], issuedRole);
     else if (doc.hasIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE])) doc.deleteIn(['metadata', 'annotations', ANNOTATION_ISSUED_ROLE]);
+    const skew = reportableSkewSeconds(creds.capClockOffsetMs);
+    if (skew !== undefined) {
+      // Quoted: an annotation is a string, and a bare number would be read as an integer.
+      const offset = new Scalar(String(skew));
+      offset.type = Scalar.QUOTE_DOUBLE;
+      doc.setIn(['metadata', 'annotations', ANNOTATION_CLOCK_OFFSET], offset);
+    } else if (doc.hasIn(['metadata', 'annotations', ANNOTATION_CLOCK_OFFSET])) doc.deleteIn(['metadata', 'annotations', ANNOTATION_CLOCK_OFFSET]);
     const managed = new Scalar('true');
     managed.type = Scalar.QUOTE_DOUBLE;
     doc.setIn(['metadata', 'labels', LABEL_MANAGED], managed);

@@ -1,4 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
+import { reportableSkewSeconds } from '../core/clock-skew.js';
 import { maskAccessKeyId, type CapCredentials } from '../core/credentials.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
@@ -22,6 +23,8 @@ export interface WrittenSecret {
   /** The access key id, masked to its last four characters. */
   accessKey: string;
   expiration: string;
+  /** CAP's clock minus this node's in whole seconds, when over 60 s (reportableSkewSeconds). */
+  clockOffsetSeconds?: number;
 }
 
 export interface ClusterStore extends TargetStore<ClusterTarget> {
@@ -71,11 +74,13 @@ export function createClusterStore(opts: ClusterStoreOptions): ClusterStore {
       try {
         const saved = await limit(() => api.replaceSecret(namespace, name, applyCredentialsToSecret(current, creds, refreshedAt, issuedRole)));
         const expiration = formatRfc3339(creds.expiration);
+        const skew = reportableSkewSeconds(creds.capClockOffsetMs);
         written.set(targetKey(target), {
           ...(saved.metadata?.uid ? { uid: saved.metadata.uid } : {}),
           ...(saved.metadata?.resourceVersion ? { resourceVersion: saved.metadata.resourceVersion } : {}),
           accessKey: maskAccessKeyId(creds.accessKeyId),
           expiration,
+          ...(skew !== undefined ? { clockOffsetSeconds: skew } : {}),
         });
         return { ok: true, expiration };
       } catch (err) {

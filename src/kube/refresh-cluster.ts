@@ -63,15 +63,18 @@ export async function refreshClusterTargets(
       const elsewhere = store.refreshedElsewhere.get(targetKey(entry));
       if (entry.result === 'refreshed' && elsewhere) Object.assign(entry, { result: 'fresh', expiration: elsewhere });
       // Recorded while other roles are still being refreshed, not after the whole run.
-      events.push(recordEvent(api, limit, target, entry, store, deps, run));
+      events.push(recordEvents(api, limit, target, entry, store, deps, run));
     },
   );
   await Promise.all(events);
   return report;
 }
 
-/** The Event of one Secret: Normal when refreshed, Warning when failed; one that cannot be recorded is only a warning. */
-async function recordEvent(
+/**
+ * The Events of one Secret: Normal when refreshed, Warning when failed, and a Warning ClockSkew when
+ * it was written with this node's clock more than 60 s off CAP's. One that cannot be recorded is only a warning.
+ */
+async function recordEvents(
   api: KubeApi,
   limit: Limiter,
   target: ClusterTarget,
@@ -83,27 +86,28 @@ async function recordEvent(
   if (!isNamespaceName(entry.namespace) || !isSecretName(entry.name)) return;
   const key = targetKey(entry);
   const written = store.written.get(key);
-  let spec: SecretEventSpec;
-  if (entry.result === 'refreshed' && written)
-    spec = { kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey };
-  else if (entry.result === 'failed') spec = { kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') };
-  else return;
+  const specs: SecretEventSpec[] = [];
+  if (entry.result === 'refreshed' && written) {
+    specs.push({ kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey });
+    if (written.clockOffsetSeconds !== undefined) specs.push({ kind: 'clock-skew', role: entry.role ?? '', offsetSeconds: written.clockOffsetSeconds });
+  } else if (entry.result === 'failed') specs.push({ kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') });
   const uid = written?.uid ?? target.secret?.metadata?.uid;
   const resourceVersion = written?.resourceVersion ?? target.secret?.metadata?.resourceVersion;
-  const event = buildSecretEvent(
-    { namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
-    spec,
-    deps.now(),
-    run.instance,
-  );
-  try {
-    await limit(() => api.createEvent(entry.namespace, event));
-  } catch (err) {
-    const failure = await toKubeRequestError(err);
-    const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
-    deps.logger.warn(
-      `could not record the ${spec.kind === 'refreshed' ? 'CredentialsRefreshed' : 'CredentialsRefreshFailed'} Event on the Secret (${failure.message})${cure}`,
-      { target: key },
+  for (const spec of specs) {
+    const event = buildSecretEvent(
+      { namespace: entry.namespace, name: entry.name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
+      spec,
+      deps.now(),
+      run.instance,
     );
+    // The same guard as every text that leaves the process: an Event holds no secret.
+    event.message = run.redact(event.message ?? '');
+    try {
+      await limit(() => api.createEvent(entry.namespace, event));
+    } catch (err) {
+      const failure = await toKubeRequestError(err);
+      const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
+      deps.logger.warn(`could not record the ${event.reason} Event on the Secret (${failure.message})${cure}`, { target: key });
+    }
   }
 }

@@ -7,12 +7,14 @@ import {
   ANNOTATION_ISSUED_ROLE,
   ANNOTATION_MISSION,
   ANNOTATION_REFRESHED_AT,
+  ANNOTATION_CLOCK_OFFSET,
   ANNOTATION_ROLE,
   LABEL_MANAGED,
   SECRET_CREDENTIAL_KEYS,
 } from '../core/names.js';
 import { formatRfc3339 } from '../core/policy.js';
 import { findSecretDataProblem } from '../core/secret-data.js';
+import { parseClockOffset, reportableSkewSeconds } from '../core/clock-skew.js';
 
 /** What the refresh needs to know of a Secret it read. */
 export interface SecretState {
@@ -23,6 +25,8 @@ export interface SecretState {
   expiration?: string;
   refreshedAt?: string;
   issuedRole?: string;
+  /** `cap-token-refresh/clock-offset-seconds`: CAP's clock minus the refreshing node's at the last refresh. */
+  clockOffsetSeconds?: number;
   /** Why the data cannot serve (never a value, only key names); undefined when it can. */
   dataProblem?: string;
 }
@@ -45,6 +49,8 @@ export function readSecretState(secret: V1Secret): SecretState {
   if (refreshedAt) state.refreshedAt = refreshedAt;
   const issuedRole = pick(ANNOTATION_ISSUED_ROLE)?.trim();
   if (issuedRole) state.issuedRole = issuedRole;
+  const clockOffsetSeconds = parseClockOffset(pick(ANNOTATION_CLOCK_OFFSET));
+  if (clockOffsetSeconds !== undefined) state.clockOffsetSeconds = clockOffsetSeconds;
   const dataProblem = findSecretDataProblem(readCredentialValues(secret));
   if (dataProblem) state.dataProblem = dataProblem;
   return state;
@@ -87,6 +93,9 @@ export function applyCredentialsToSecret(secret: V1Secret, creds: CapCredentials
     ...(issuedRole !== undefined ? { [ANNOTATION_ISSUED_ROLE]: issuedRole } : {}),
   };
   if (issuedRole === undefined) delete metadata.annotations[ANNOTATION_ISSUED_ROLE];
+  const skew = reportableSkewSeconds(creds.capClockOffsetMs);
+  if (skew !== undefined) metadata.annotations[ANNOTATION_CLOCK_OFFSET] = String(skew);
+  else delete metadata.annotations[ANNOTATION_CLOCK_OFFSET];
   metadata.labels = { ...(metadata.labels ?? {}), [LABEL_MANAGED]: 'true' };
   next.metadata = metadata;
   return next;

@@ -18,6 +18,8 @@ export interface RefreshTarget {
   refreshedAt?: string;
   /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
   issuedRole?: string;
+  /** CAP's clock minus the refreshing node's at the last refresh (`cap-token-refresh/clock-offset-seconds`), when over 60 s. */
+  clockOffsetSeconds?: number;
   /** Why the Secret's data cannot serve (findSecretDataProblem); the target is then due whatever its annotations say. */
   dataProblem?: string;
   file?: string;
