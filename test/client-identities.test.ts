@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPkcs12 } from '../src/cap/pkcs12.js';
+import { startCapSimulator } from '../src/sim/cap-simulator.js';
 import { encryptKeyPem } from '../src/sim/pki.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { runCli, type CliResult } from './support/run-cli.js';
@@ -129,6 +130,88 @@ describe('PKCS#12 bundles made by openssl pkcs12 -export', () => {
   });
 });
 
+describe('a bundle that carries CA certificates', () => {
+  // Node trusts the CA certificates of a bundle given to TLS as pfx for the server as well; CAP
+  // must be verified against --ca only, so such a bundle reaches TLS as its key and certificates.
+  beforeAll(async () => {
+    await openssl(
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.crt', '-subj', '/CN=rogue CA', '-days', '2'],
+      dir,
+    );
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue-server.key', '-out', 'rogue-server.csr', '-subj', '/CN=localhost'], dir);
+    await writeFile(files('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'rogue-server.csr',
+        '-CA',
+        'rogue-ca.crt',
+        '-CAkey',
+        'rogue-ca.key',
+        '-set_serial',
+        '99',
+        '-days',
+        '2',
+        '-extfile',
+        'server.ext',
+        '-out',
+        'rogue-server.crt',
+      ],
+      dir,
+    );
+    await openssl(
+      ['pkcs12', '-export', '-inkey', 'ec.key', '-in', 'ec.crt', '-certfile', 'rogue-ca.crt', '-passout', 'file:pass', '-out', 'ec-with-ca.p12'],
+      dir,
+    );
+  });
+
+  it('is read by OpenSSL, and its extra certificate is kept apart as the chain', async () => {
+    const contents = await openPkcs12(await readFile(files('ec-with-ca.p12')), BUNDLE_PASS);
+    expect(contents.reader).toBe('native');
+    expect(contents.certPem).toBe(await readFile(files('ec.crt'), 'utf8'));
+    expect(contents.chainPem).toEqual([await readFile(files('rogue-ca.crt'), 'utf8')]);
+    expect(contents.key).toBeDefined();
+  });
+
+  it('gets credentials from the real CAP', async () => {
+    const r = await credentialProcess('p12-with-ca', ['--pkcs12', files('ec-with-ca.p12'), '--pkcs12-passphrase-file', files('pass')]);
+    expectServed(r, 'p12-with-ca', 'ec-client');
+  });
+
+  it('does not make its CA trusted: a server signed by it is refused as untrusted', async () => {
+    const rogue = await startCapSimulator({
+      server: { certPem: await readFile(files('rogue-server.crt'), 'utf8'), keyPem: await readFile(files('rogue-server.key'), 'utf8') },
+      clientCaPem: cap.pki.ca.certPem,
+    });
+    try {
+      const r = await runCli(
+        [
+          'credential-process',
+          '--role',
+          'rogue',
+          '--no-cache',
+          '--ca',
+          files('ca.crt'),
+          '--pkcs12',
+          files('ec-with-ca.p12'),
+          '--pkcs12-passphrase-file',
+          files('pass'),
+        ],
+        { env: { CAP_URL: rogue.url, AGENCY: 'TEST-AGENCY', MISSION: 'TEST-MISSION', HOME: dir } },
+      );
+      outputs.push(r);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^error: the CAP server certificate is not signed by a trusted CA https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role rogue\)/);
+      expect(rogue.calls).toEqual([]);
+    } finally {
+      await rogue.stop();
+    }
+  });
+});
+
 describe('EC PEM keys', () => {
   it('an EC key (SEC1 PEM) with its certificate gets credentials', async () => {
     const r = await credentialProcess('pem-ec', ['--cert', files('ec.crt'), '--key', files('ec.key')]);
@@ -158,7 +241,7 @@ describe('EC PEM keys', () => {
 
 describe('redaction', () => {
   it('no passphrase, key or issued credential appears on stderr, and no passphrase or key anywhere', async () => {
-    expect(outputs.length).toBeGreaterThanOrEqual(17);
+    expect(outputs.length).toBeGreaterThanOrEqual(19);
     const ecKey = (await readFile(files('ec.key'), 'utf8')).split('\n')[1]!;
     const rsaKey = cap.pki.client.keyPem.split('\n')[1]!;
     for (const r of outputs) {

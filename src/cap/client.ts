@@ -41,7 +41,7 @@ export const DEFAULT_MAX_BODY_BYTES = MAX_CAP_RESPONSE_BYTES;
 function proofOptions({ certPem, proof }: ClientIdentity): { pfx: Buffer; passphrase: string } | { cert: string; key: string } {
   return 'pfx' in proof
     ? { pfx: proof.pfx, passphrase: proof.passphrase.reveal() }
-    : { cert: certPem, key: proof.key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    : { cert: certPem + (proof.chainPem ?? ''), key: proof.key.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
 export function createCapClient(opts: CapClientOptions): CapClient {

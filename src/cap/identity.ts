@@ -18,9 +18,12 @@ export interface ClientIdentity {
   certPem: string;
   /**
    * What TLS proves the identity with: the private key, or a PKCS#12 bundle OpenSSL reads itself
-   * (with its passphrase, revealed only to the TLS context).
+   * (with its passphrase, revealed only to the TLS context; only a bundle without CA certificates,
+   * which Node would trust for CAP's server as well).
    */
-  proof: { key: KeyObject } | { pfx: Buffer; passphrase: Secret };
+  proof:
+    | { key: KeyObject /** Certificates sent after the client's (a bundle's chain); never trusted. */; chainPem?: string }
+    | { pfx: Buffer; passphrase: Secret };
   /** CA bundle for the CAP server; undefined means the system's. */
   caPem?: string;
   /** What to do when CAP's server certificate is not trusted, in the words of where the trust came from. */
@@ -119,9 +122,8 @@ async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<Loa
   } catch (err) {
     throw new ConfigError(describePkcs12Failure(err, file, src.pkcs12PassphraseFile));
   }
-  return contents.reader === 'native'
-    ? { certPem: contents.certPem, proof: { pfx: bundle, passphrase } }
-    : { certPem: contents.certPem, proof: { key: contents.key } };
+  if (!contents.key) return { certPem: contents.certPem, proof: { pfx: bundle, passphrase } };
+  return { certPem: contents.certPem, proof: { key: contents.key, ...(contents.chainPem.length > 0 ? { chainPem: contents.chainPem.join('') } : {}) } };
 }
 
 /** What went wrong with a bundle, naming the file and the passphrase setting, never the passphrase. */

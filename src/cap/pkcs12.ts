@@ -4,13 +4,23 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type forgeTypes from 'node-forge';
 
 /**
- * What a PKCS#12 bundle gives the TLS layer. `native`: OpenSSL reads the bundle itself (any key
- * type it knows, RSA and EC among them), so the bundle and its passphrase go to TLS as they are and
- * the key never exists in this process as PEM. `legacy`: the bundle uses ciphers OpenSSL 3 refuses
- * (RC2, as `openssl pkcs12 -legacy` and older PKI tooling write); node-forge decrypted it and the
- * key is handed over as a KeyObject.
+ * What a PKCS#12 bundle gives the TLS layer. `native`: OpenSSL read the bundle itself (any key type
+ * it knows, RSA and EC among them); `legacy`: the bundle uses ciphers OpenSSL 3 refuses (RC2, as
+ * `openssl pkcs12 -legacy` and older PKI tooling write) and node-forge decrypted it.
+ *
+ * Without `key`, the bundle and its passphrase go to TLS as they are and the key never exists in
+ * this process. With `key` (a legacy bundle, or one that carries more certificates than the
+ * client's), TLS gets the key and the certificates instead: Node trusts the CA certificates of a
+ * bundle given as `pfx` for the server too, and CAP must be verified against the configured CAs only.
  */
-export type Pkcs12Contents = { reader: 'native'; certPem: string } | { reader: 'legacy'; certPem: string; key: KeyObject };
+export interface Pkcs12Contents {
+  reader: 'native' | 'legacy';
+  /** The client certificate. */
+  certPem: string;
+  /** The other certificates the bundle carries (its chain), PEM: sent to CAP, never trusted. */
+  chainPem: string[];
+  key?: KeyObject;
+}
 
 /** Why a bundle could not be opened, in words that never hold the passphrase. */
 export type Pkcs12Failure = 'wrong-passphrase' | 'no-key' | 'no-certificate' | 'damaged';
@@ -39,7 +49,18 @@ export async function openPkcs12(bundle: Buffer, passphrase: string): Promise<Pk
     if (/certificate/i.test(e.message)) throw new Pkcs12Error('no-certificate');
     throw new Pkcs12Error('damaged');
   }
-  return { reader: 'native', certPem: certificateOf(context) };
+  const certPem = certificateOf(context);
+  // OpenSSL opened it; forge only counts its certificates (and hands over the key when there is a chain).
+  const decoded = await decodeWithForge(bundle, passphrase).catch(() => undefined);
+  if (decoded && decoded.certs.length > 1) return { reader: 'native', ...splitChain(decoded), key: decoded.key };
+  return { reader: 'native', certPem, chainPem: [] };
+}
+
+/** The client certificate (the one for the key) and the rest of the bundle's certificates. */
+function splitChain({ certs, key }: { certs: X509Certificate[]; key: KeyObject }): { certPem: string; chainPem: string[] } {
+  const leaf = certs.find((c) => c.checkPrivateKey(key)) ?? certs[0];
+  if (!leaf) throw new Pkcs12Error('no-certificate');
+  return { certPem: leaf.toString(), chainPem: certs.filter((c) => c !== leaf).map((c) => c.toString()) };
 }
 
 /** The client certificate a TLS context holds (public API: a TLS socket that never connects). */
@@ -56,11 +77,17 @@ function certificateOf(context: SecureContext): string {
   }
 }
 
-/**
- * The legacy reader: node-forge decrypts RC2 and 3DES. It parses only RSA keys itself; any other
- * key (EC) it hands back as the decrypted PKCS#8 structure, which Node's crypto then reads.
- */
+/** The legacy reader: node-forge decrypts RC2 and 3DES. */
 async function openLegacyPkcs12(bundle: Buffer, passphrase: string): Promise<Pkcs12Contents> {
+  const decoded = await decodeWithForge(bundle, passphrase);
+  return { reader: 'legacy', ...splitChain(decoded), key: decoded.key };
+}
+
+/**
+ * The key and certificates of a bundle, by node-forge. It parses only RSA keys and certificates
+ * itself; any other (EC) it hands back as the decrypted ASN.1, which Node's crypto then reads.
+ */
+async function decodeWithForge(bundle: Buffer, passphrase: string): Promise<{ certs: X509Certificate[]; key: KeyObject }> {
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
   try {
@@ -69,26 +96,20 @@ async function openLegacyPkcs12(bundle: Buffer, passphrase: string): Promise<Pkc
     throw new Pkcs12Error(/mac|password/i.test((err as Error).message) ? 'wrong-passphrase' : 'damaged');
   }
   const { certBag, pkcs8ShroudedKeyBag, keyBag } = forge.pki.oids;
-  // forge parses only RSA keys and certificates; any other it hands back as its ASN.1 (EC ones).
   const der = (asn1: forgeTypes.asn1.Asn1) => Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
   const bag = (p12.getBags({ bagType: pkcs8ShroudedKeyBag! })[pkcs8ShroudedKeyBag!]?.[0] ?? p12.getBags({ bagType: keyBag! })[keyBag!]?.[0]) as
     | { key?: forgeTypes.pki.PrivateKey | null; asn1?: forgeTypes.asn1.Asn1 }
     | undefined;
   const keyInfo = bag?.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)) : bag?.asn1;
   if (!keyInfo) throw new Pkcs12Error('no-key');
-  let key: KeyObject;
-  let certs: X509Certificate[];
   try {
-    key = createPrivateKey({ key: der(keyInfo), format: 'der', type: 'pkcs8' });
-    certs = (p12.getBags({ bagType: certBag! })[certBag!] ?? []).flatMap((b) => {
+    const key = createPrivateKey({ key: der(keyInfo), format: 'der', type: 'pkcs8' });
+    const certs = (p12.getBags({ bagType: certBag! })[certBag!] ?? []).flatMap((b) => {
       const asn1 = b.cert ? forge.pki.certificateToAsn1(b.cert) : (b as { asn1?: forgeTypes.asn1.Asn1 }).asn1;
       return asn1 ? [new X509Certificate(der(asn1))] : [];
     });
+    return { certs, key };
   } catch {
     throw new Pkcs12Error('damaged');
   }
-  // A bundle may carry the issuing chain too: the client certificate is the one for the key.
-  const cert = certs.find((c) => c.checkPrivateKey(key)) ?? certs[0];
-  if (!cert) throw new Pkcs12Error('no-certificate');
-  return { reader: 'legacy', certPem: cert.toString(), key };
 }
