@@ -204,7 +204,9 @@ describe('a bundle that carries CA certificates', () => {
       outputs.push(r);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^error: the CAP server certificate is not signed by a trusted CA https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role rogue\)/);
+      expect(r.stderr).toMatch(
+        /^error: the CAP server certificate is not signed by a trusted CA https:\/\/127\.0\.0\.1:\d+\/api\/v1\/credentials \(role rogue\)/,
+      );
       expect(rogue.calls).toEqual([]);
     } finally {
       await rogue.stop();
