@@ -169,8 +169,10 @@ function expectedAfter(before: Record<string, any>, creds: CapCredentials, refre
     credentials: renderCredentialsIni(creds),
   };
   if (out.data) {
+    // A data map the credential keys alone filled goes; one that was empty before stays (the edit leaves what it does not write).
+    const emptied = Object.keys(out.data).length > 0 && Object.keys(out.data).every((k) => CRED_KEYS.includes(k));
     for (const k of CRED_KEYS) delete out.data[k];
-    if (Object.keys(out.data).length === 0) delete out.data;
+    if (emptied) delete out.data;
   }
   return out;
 }
