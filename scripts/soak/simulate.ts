@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refresh } from '../../src/commands/refresh.js';
 import type { CommandContext } from '../../src/commands/context.js';
+import { buildSecretStringData } from '../../src/core/credentials.js';
 import { ANNOTATION_EXPIRATION, ANNOTATION_ROLE, LABEL_MANAGED } from '../../src/core/names.js';
 import { Redactor } from '../../src/log/redactor.js';
 import { cronJobObject, DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS } from '../../src/manifests/kubernetes-objects.js';
@@ -42,6 +43,7 @@ export interface SoakResult {
   seed: number;
   schedule: string;
   renew_before: string;
+  retry_for: string;
   runs: number;
   failed_runs: number;
   skipped_runs: number;
@@ -134,6 +136,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const span = options.days * DAY;
   const { schedule, periodMs, args } = cronJobSettings();
   const renewBefore = flagValue(args, '--renew-before');
+  const retryFor = flagValue(args, '--retry-for');
 
   // The virtual clock: CAP's (true) time; the node's clock drifts against it.
   let now = START;
@@ -159,9 +162,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         metadata: { name: `soak-${t.role}`, namespace: 'openshift-cloud-credential-operator' },
         spec: { secretRef: { namespace: t.namespace, name: t.name }, providerSpec: { kind: 'AWSProviderSpec' } },
       });
+      // As the install leaves it: seeded by `fill` with one CAP answer (no issued-role), so the first run asks for the Secret's own role.
+      const seeded = new Date(START + Math.min(t.lifetimeSeconds, 3600) * 1000);
       kube.putSecret({
-        metadata: { namespace: t.namespace, name: t.name, labels: { [LABEL_MANAGED]: 'true' }, annotations: { [ANNOTATION_ROLE]: t.role } },
-        stringData: { aws_access_key_id: '', aws_secret_access_key: '', credentials: '' },
+        metadata: {
+          namespace: t.namespace,
+          name: t.name,
+          labels: { [LABEL_MANAGED]: 'true' },
+          annotations: { [ANNOTATION_ROLE]: t.role, [ANNOTATION_EXPIRATION]: seeded.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        },
+        stringData: buildSecretStringData({ accessKeyId: 'ASIASOAKSEEDED000001', secretAccessKey: 'seeded', sessionToken: 'seeded', expiration: seeded }),
       });
     }
 
@@ -221,8 +231,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       stderr: () => undefined,
       stderrIsTTY: false,
       now: () => new Date(now + drift(now)),
+      // A retry's wait moves the virtual clock (two overlapping runs waiting at once move it once), and the faults follow it.
       sleep: async (ms) => {
-        now += ms;
+        const wake = now + ms;
+        await Promise.resolve();
+        now = Math.max(now, wake);
+        apiIsDown = apiDown.some((w) => w.start <= now && now < w.end);
+        setCapBehaviours();
       },
       // Each run its own generator drawn from the seed, so that a run's own jitter cannot shift the next run's draws.
       random: seededRandom(Math.floor(random() * 2 ** 32)),
@@ -232,13 +247,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let outputs: string[] = [];
 
     // What each Secret held, sampled between runs: its expiration stays put until a run writes it.
-    const state = TARGETS.map((t) => ({ target: t, expiration: START, expiredMs: 0, leastLeftMs: Number.POSITIVE_INFINITY, writes: 0 }));
+    const state = TARGETS.map((t) => ({
+      target: t,
+      expiration: START + Math.min(t.lifetimeSeconds, 3600) * 1000,
+      expiredMs: 0,
+      leastLeftMs: Number.POSITIVE_INFINITY,
+      writes: 0,
+    }));
     let sampledAt = START;
     const sample = (until: number) => {
       for (const s of state) {
-        s.expiredMs += Math.max(0, until - Math.max(sampledAt, s.expiration));
-        // Least time left, outside the revoked role and the first run (the Secrets start empty).
-        if (!s.target.revoked && sampledAt > START) s.leastLeftMs = Math.min(s.leastLeftMs, s.expiration - until);
+        const inc = Math.max(0, until - Math.max(sampledAt, s.expiration));
+        if (inc > 0 && process.env.SOAK_DEBUG) console.error('EXPIRED', s.target.name, s.target.lifetimeSeconds, new Date(sampledAt).toISOString(), new Date(until).toISOString(), inc / 1000, 'exp', new Date(s.expiration).toISOString());
+        s.expiredMs += inc;
+        // Least time left, outside the revoked role.
+        if (!s.target.revoked) s.leastLeftMs = Math.min(s.leastLeftMs, s.expiration - until);
       }
       sampledAt = until;
     };
@@ -258,7 +281,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let failedRuns = 0;
     let skipped = 0;
     let overlapping = 0;
-    const flags = { kubeconfig, output: 'json' as const, logLevel: 'error' as const, ...(renewBefore ? { renewBefore } : {}) };
+    const flags = { kubeconfig, output: 'json' as const, logLevel: 'error' as const, ...(renewBefore ? { renewBefore } : {}), ...(retryFor ? { retryFor } : {}) };
     let nextDay = START + DAY;
 
     for (let slot = START; slot < START + span; slot += periodMs) {
@@ -281,6 +304,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (twice) overlapping += 1;
       outputs = [];
       const results = await Promise.allSettled(calls);
+      if (process.env.SOAK_DEBUG) console.error('RUN', new Date(start).toISOString(), '->', new Date(now).toISOString(), results.map((r) => (r.status === 'fulfilled' ? r.value.exitCode : `rej ${String(r.reason).slice(0, 300)}`)).join(','), `api:${apiDown.filter((w) => w.start <= now + 30 * MINUTE && w.end >= start - 30 * MINUTE).map((w) => new Date(w.start).toISOString().slice(11, 16) + '-' + new Date(w.end).toISOString().slice(11, 16)).join(',')} down=${apiIsDown}`, capOutages.filter((w) => w.start <= now + 30 * MINUTE && w.end >= start - 30 * MINUTE).map((w) => `${new Date(w.start).toISOString().slice(11, 16)}-${new Date(w.end).toISOString().slice(11, 16)}:${w.role ?? 'ALL'}:${w.behaviour.kind}`).join(' '));
       for (const result of results) {
         runs += 1;
         const failed = result.status === 'rejected' || result.value.exitCode !== 0;
@@ -328,6 +352,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       seed: options.seed,
       schedule,
       renew_before: renewBefore ?? 'a third of the lifetime (the default)',
+      retry_for: retryFor ?? '1m (the default)',
       runs,
       failed_runs: failedRuns,
       skipped_runs: skipped,

@@ -22,6 +22,7 @@ function addCapFlags(cmd: Command): Command {
       'a folder laid out as the certs Secret: tls.crt, tls.key, ca.crt, or client.p12, and passphrase (env CAP_CERTS_DIR; the CronJob uses /etc/cap-certs)',
     )
     .option('--timeout <duration>', 'timeout of one CAP request', '15s')
+    .option('--retry-for <duration>', 'keep retrying a CAP call that fails for a passing reason (5xx, 429, refused, timed out) this long', '1m')
     .option('--assume-lifetime <duration>', "for a CAP that sends no Expiration: take it as this long from CAP's Date header (or now)");
 }
 

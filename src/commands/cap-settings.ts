@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
-import { DEFAULT_RETRY } from '../cap/retry.js';
+import { DEFAULT_RETRY, MAX_RETRY_FOR_MS, retryPolicyFor } from '../cap/retry.js';
 import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { CERTS_SECRET_NAME, TRUSTED_CA_CONFIGMAP_NAME } from '../manifests/kubernetes-objects.js';
 import { validateCapUrl } from '../cap/url.js';
@@ -23,6 +23,8 @@ export interface CapFlags extends IdentitySources {
   /** The SC2S account name (`{account}` in a CAP_URL template). */
   account?: string;
   timeout?: string;
+  /** --retry-for DURATION: how long a failing CAP call is retried (default 1m; the CronJob gives longer). */
+  retryFor?: string;
   /** --assume-lifetime DURATION: for a CAP that sends no Expiration. */
   assumeLifetime?: string;
 }
@@ -36,6 +38,8 @@ export interface CapSettings {
   /** The certs folder the identity came from (the certs Secret as the CronJob mounts it), resolved. */
   certsDir?: string;
   timeoutMs: number;
+  /** How long a CAP call that fails for a passing reason (5xx, 429, refused, timed out) is retried. */
+  retryForMs: number;
   assumeLifetimeMs?: number;
   /** HTTPS_PROXY and NO_PROXY (or their lower-case forms), checked. */
   proxy?: ProxySettings;
@@ -91,6 +95,9 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
   if (certsDir) fillFromCertsDir(identity, certsDir);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
+  const retryForMs = flags.retryFor === undefined ? DEFAULT_RETRY.deadlineMs : parseDuration(flags.retryFor);
+  if (retryForMs === undefined || retryForMs <= 0 || retryForMs > MAX_RETRY_FOR_MS)
+    throw new UsageError(`--retry-for ${flags.retryFor} is not a duration up to 1h; use for example 1m or 20m`);
   const assumeLifetimeMs = flags.assumeLifetime === undefined ? undefined : parseDuration(flags.assumeLifetime);
   if (flags.assumeLifetime !== undefined && (assumeLifetimeMs === undefined || assumeLifetimeMs <= 0 || assumeLifetimeMs > 36 * 3600_000))
     throw new UsageError(`--assume-lifetime ${flags.assumeLifetime} is not a duration up to 36h; use for example 1h`);
@@ -105,6 +112,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
     identity,
     ...(certsDir ? { certsDir } : {}),
     timeoutMs,
+    retryForMs,
     ...(assumeLifetimeMs !== undefined ? { assumeLifetimeMs } : {}),
     proxy: resolveProxySettings(env),
   };
@@ -183,8 +191,8 @@ function describeTrust(settings: CapSettings, env: Record<string, string | undef
 }
 
 /** How long the client keeps retrying one CAP call: the longest a call can take is this plus one request's timeout. */
-export function capRetryDeadlineMs(settings: Pick<CapSettings, 'timeoutMs'>): number {
-  return Math.max(DEFAULT_RETRY.deadlineMs, settings.timeoutMs * 2);
+export function capRetryDeadlineMs(settings: Pick<CapSettings, 'timeoutMs' | 'retryForMs'>): number {
+  return retryPolicyFor(settings.retryForMs, settings.timeoutMs).deadlineMs;
 }
 
 export function buildCapClient(settings: CapSettings, identity: ClientIdentity, ctx: CommandContext, logger: Logger): CapClient {
@@ -193,7 +201,7 @@ export function buildCapClient(settings: CapSettings, identity: ClientIdentity, 
     capUrl: settings.capUrl,
     identity,
     timeoutMs: settings.timeoutMs,
-    retry: { ...DEFAULT_RETRY, deadlineMs: capRetryDeadlineMs(settings) },
+    retry: retryPolicyFor(settings.retryForMs, settings.timeoutMs),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     proxy: { ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) },
     logger,

@@ -44,6 +44,13 @@ export interface CertsSecretContents {
 
 export const DEFAULT_SCHEDULE = '*/10 * * * *';
 export const DEFAULT_RENEW_BEFORE = '30m';
+/**
+ * `--retry-for` of the CronJob's refresh: a run keeps asking a CAP that is down (5xx, refused,
+ * timed out) this long, so that a portal outage of up to 20 minutes ends inside the run that
+ * met it, not one schedule period later. The Job's deadline leaves the run 5 minutes more.
+ */
+export const CRONJOB_RETRY_FOR_MINUTES = 20;
+const JOB_DEADLINE_SECONDS = (CRONJOB_RETRY_FOR_MINUTES + 5) * 60;
 
 /**
  * Where the pod runs: on control-plane nodes, never waiting for workers (the machine API that
@@ -160,7 +167,7 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
       failedJobsHistoryLimit: 3,
       jobTemplate: {
         spec: {
-          activeDeadlineSeconds: 300,
+          activeDeadlineSeconds: JOB_DEADLINE_SECONDS,
           backoffLimit: 1,
           template: {
             metadata: { labels: { ...APP_LABELS } },
@@ -176,7 +183,7 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                   name: TOOL_NAME,
                   image: settings.image,
                   imagePullPolicy: 'IfNotPresent',
-                  args: ['refresh', '--renew-before', settings.renewBefore],
+                  args: ['refresh', '--renew-before', settings.renewBefore, '--retry-for', `${CRONJOB_RETRY_FOR_MINUTES}m`],
                   env: [
                     { name: 'CAP_URL', value: settings.capUrl },
                     { name: 'AGENCY', value: settings.agency },
