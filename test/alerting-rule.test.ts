@@ -46,6 +46,8 @@ interface Scenario {
   outcome: (minute: number) => 'success' | 'failure' | 'none';
   suspendedFrom?: number;
   deletedAt?: number;
+  /** From this minute, finished Jobs are gone (deleted by hand): only the CronJob's own status is left. */
+  jobsDeletedFrom?: number;
   /** Deleted series end with a staleness marker (a live scrape) or just stop (the worst case: seen 5 more minutes). */
   deletedWithoutMarker?: boolean;
 }
@@ -70,8 +72,11 @@ function simulate(timings: AlertTimings, scenario: Scenario): Series {
     set(`kube_cronjob_spec_suspend${cron}`, m, scenario.suspendedFrom !== undefined && m >= scenario.suspendedFrom ? 1 : 0);
     const lastSuccess = jobs.filter((j) => j.outcome === 'success' && j.done <= m).at(-1);
     if (lastSuccess) set(`kube_cronjob_status_last_successful_time${cron}`, m, lastSuccess.done * 60);
+    const lastScheduled = jobs.filter((j) => j.start <= m).at(-1);
+    if (lastScheduled) set(`kube_cronjob_status_last_schedule_time${cron}`, m, lastScheduled.start * 60);
     for (const job of jobs) {
       if (job.start > m) continue;
+      if (scenario.jobsDeletedFrom !== undefined && m >= scenario.jobsDeletedFrom && job.done <= m) continue; // someone deleted the finished Jobs
       const newerDone = jobs.filter((j) => j.outcome === job.outcome && j.start > job.start && j.done <= m).length;
       if (job.done <= m && newerDone >= HISTORY) continue; // pruned by the history limit
       const j = `namespace="${NS}", job_name="${CRONJOB}-${job.start}"`;
@@ -175,6 +180,14 @@ describe.each(SETTINGS)('alerts for schedule "$schedule" and margin $renewBefore
     expect(fires * 60_000).toBeLessThanOrEqual(lastStart * 60_000 + timings.worstExpiryAfterLastStartMs - EXPIRY_WARNING_MS);
     expect(fires).toBeLessThan(HORIZON);
     await promtoolTest(timings, { name: 'stopped', outcome: (m) => (m <= stopAfter ? 'success' : 'none') }, { firstFiring: { stale: fires } });
+  });
+
+  it('a job that stopped, its finished Jobs then deleted: from the CronJob status alone (its last schedule) the no-success alert fires at the same minute', async () => {
+    await promtoolTest(
+      timings,
+      { name: 'stopped, Jobs deleted', outcome: (m) => (m <= stopAfter ? 'success' : 'none'), jobsDeletedFrom: stopAfter + 2 },
+      { firstFiring: { stale: staleFiresAt(stopAfter) } },
+    );
   });
 
   it('failing runs: the failed-run alert fires when the first failure is recorded, then the no-success alert', async () => {

@@ -134,7 +134,7 @@ beforeEach(async () => {
 
 describe('the job, started as the CronJob starts it', () => {
   it('runs `refresh` with the certs from /etc/cap-certs and CAP settings from env', () => {
-    expect(container.args).toEqual(['refresh', '--renew-before', '30m']);
+    expect(container.args).toEqual(['refresh', '--renew-before', '30m', '--retry-for', '20m']);
     expect(jobEnv.CAP_CERTS_DIR).toBe(join(work, 'cap-certs'));
     expect(jobEnv.CAP_CERT_FILE).toBeUndefined();
     expect(jobEnv.CAP_URL).toBe(cap.sim.url);

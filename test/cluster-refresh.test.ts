@@ -474,7 +474,12 @@ describe('failed targets', () => {
     for (const s of RELEASE_SECRETS) seedSecret(s);
     const serverText = 'SERVER-SIDE-DETAIL-that-must-not-leak';
     kube.failNext({ status: 422, match: (q) => q.verb === 'update' && q.namespace === 'openshift-machine-api', message: serverText });
-    kube.failNext({ status: 500, match: (q) => q.verb === 'update' && q.namespace === 'openshift-cluster-api', message: serverText });
+    kube.failNext({
+      status: 500,
+      count: Number.POSITIVE_INFINITY,
+      match: (q) => q.verb === 'update' && q.namespace === 'openshift-cluster-api',
+      message: serverText,
+    });
     const r = await run(['--output', 'json']);
     expect(r.code).toBe(1);
     const byKey = new Map(report(r).targets.map((t) => [key(t), t]));
@@ -489,9 +494,23 @@ describe('failed targets', () => {
     expect(JSON.stringify(kube.listEvents())).not.toContain(serverText);
   });
 
+  it('a short burst (three 503s, then a 429 with Retry-After) is ridden out within the run: every target refreshed, exit 0', async () => {
+    for (const s of RELEASE_SECRETS) seedSecret(s);
+    kube.failNext({ status: 503, count: 3, match: (q) => q.resource === 'credentialsrequests' });
+    kube.failNext({ status: 429, count: 1, match: (q) => q.verb === 'update' && q.namespace === 'openshift-machine-api', retryAfterSeconds: 1 });
+    const r = await run(['--output', 'json']);
+    expect(r.code).toBe(0);
+    expect(report(r).targets.every((t) => t.result === 'refreshed')).toBe(true);
+    const lists = kube.requests.filter((q) => q.resource === 'credentialsrequests');
+    expect(lists.map((q) => q.status)).toEqual([503, 503, 503, 200]);
+    const updates = kube.requests.filter((q) => q.verb === 'update' && q.namespace === 'openshift-machine-api');
+    expect(updates.map((q) => q.status)).toEqual([429, 200]);
+    expect(updates[1]!.at - updates[0]!.at).toBeGreaterThanOrEqual(1000);
+  });
+
   it('a 500 while reading fails that target only', async () => {
     for (const s of RELEASE_SECRETS) seedSecret(s);
-    kube.failNext({ status: 503, match: (q) => q.verb === 'get' && q.namespace === 'openshift-cluster-csi-drivers' });
+    kube.failNext({ status: 503, count: Number.POSITIVE_INFINITY, match: (q) => q.verb === 'get' && q.namespace === 'openshift-cluster-csi-drivers' });
     const r = await run(['--output', 'json']);
     expect(r.code).toBe(1);
     const failed = report(r).targets.filter((t) => t.result === 'failed');

@@ -108,7 +108,7 @@ const ROWS: Row[] = [
   },
   {
     fault: '500',
-    inject: (kube) => kube.failNext({ status: 500, match: isVictimUpdate, message: SERVER_TEXT }),
+    inject: (kube) => kube.failNext({ status: 500, count: Number.POSITIVE_INFINITY, match: isVictimUpdate, message: SERVER_TEXT }),
     code: 1,
     refreshed: 'others',
     message: (name) =>

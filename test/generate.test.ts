@@ -348,7 +348,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
       failedJobsHistoryLimit: 3,
     });
     const job = cronJob.spec.jobTemplate.spec;
-    expect(job).toMatchObject({ activeDeadlineSeconds: 300, backoffLimit: 1 });
+    expect(job).toMatchObject({ activeDeadlineSeconds: 1500, backoffLimit: 1 });
     const pod = job.template.spec;
     expect(pod.serviceAccountName).toBe('cap-token-refresh');
     expect(pod.restartPolicy).toBe('Never');
@@ -356,7 +356,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
     const [container, ...others] = pod.containers;
     expect(others).toEqual([]);
     expect(container.image).toBe('image-registry.example:5000/cap/cap-token-refresh:1.0');
-    expect(container.args).toEqual(['refresh', '--renew-before', '30m']);
+    expect(container.args).toEqual(['refresh', '--renew-before', '30m', '--retry-for', '20m']);
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },

@@ -38,13 +38,23 @@ describe('judgeCronJob: what the AlertingRule would fire on, judged by hand', ()
     expect(alerts(judgeCronJob(cronJob, [refreshJob(NOW, 'a', minutes + 1 / 60, 'succeeded')], NOW))).toEqual([ALERTS.stale]);
   });
 
-  it('no Job kept: the last success is the CronJob’s lastSuccessfulTime less the Job deadline, as in the rule', () => {
-    const cronJob = refreshCronJob(NOW, { lastSuccessfulMinutesAgo: 1 });
+  it('no Job kept: a success after the last schedule started at or after it (Forbid), as in the rule', () => {
+    const cronJob = refreshCronJob(NOW);
+    const stale = alertTimings(cronJob).staleAfterMs / 60_000;
+    const judged = (scheduled: number) =>
+      alerts(judgeCronJob(refreshCronJob(NOW, { lastScheduleMinutesAgo: scheduled, lastSuccessfulMinutesAgo: scheduled - 1 }), [], NOW));
+    expect(judged(stale)).toEqual([]);
+    expect(judged(stale + 1 / 60)).toEqual([ALERTS.stale]);
+  });
+
+  it('no Job kept and a newer Job scheduled than the last success: its start is bounded by the Job deadline only', () => {
+    const cronJob = refreshCronJob(NOW);
     const { staleAfterMs, jobDeadlineMs } = alertTimings(cronJob);
-    const limit = (staleAfterMs - jobDeadlineMs) / 60_000;
-    expect(alerts(judgeCronJob(refreshCronJob(NOW, { lastSuccessfulMinutesAgo: limit }), [], NOW))).toEqual([]);
-    expect(alerts(judgeCronJob(refreshCronJob(NOW, { lastSuccessfulMinutesAgo: limit + 1 }), undefined, NOW))).toEqual([ALERTS.stale]);
-    expect(judgeCronJob(refreshCronJob(NOW, { lastSuccessfulMinutesAgo: 1 }), undefined, NOW).notes).toEqual([expect.stringContaining('could not be listed')]);
+    // The success 1 minute ago could have started a whole Job deadline before it: older than the threshold.
+    expect(jobDeadlineMs + 60_000).toBeGreaterThan(staleAfterMs);
+    const running = refreshCronJob(NOW, { lastScheduleMinutesAgo: 0.5, lastSuccessfulMinutesAgo: 1 });
+    expect(alerts(judgeCronJob(running, [], NOW))).toEqual([ALERTS.stale]);
+    expect(judgeCronJob(running, undefined, NOW).notes).toEqual([expect.stringContaining('could not be listed')]);
   });
 
   it('never succeeded: an alert once the CronJob is older than the threshold, a note before', () => {

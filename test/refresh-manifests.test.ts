@@ -450,6 +450,7 @@ describe('configuration errors stop the run before any network call', () => {
     ['a missing manifests folder', async () => ({ args: ['--manifests', join(cap.dir, 'no-such-dir')] }), 3, /manifests folder .* does not exist/],
     ['an unknown flag', async () => ({ args: ['--no-such-flag'] }), 2, /unknown option/],
     ['a bad --renew-before', async () => ({ args: ['--renew-before', 'soonish'] }), 2, /--renew-before soonish is not a duration/],
+    ['a bad --retry-for', async () => ({ args: ['--retry-for', '2h'] }), 2, /--retry-for 2h is not a duration up to 1h/],
     ['a bad --concurrency', async () => ({ args: ['--concurrency', '0'] }), 2, /--concurrency must be a whole number/],
   ];
 

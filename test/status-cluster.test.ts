@@ -141,7 +141,7 @@ afterAll(async () => {
 /** The refresh CronJob, healthy: its newest Job succeeded 3 minutes ago (status judges it as the alerts do). */
 function healthyCronJob(): void {
   const now = new Date();
-  kube.putObject(refreshCronJob(now, { lastSuccessfulMinutesAgo: 3 }));
+  kube.putObject(refreshCronJob(now, { lastScheduleMinutesAgo: 4, lastSuccessfulMinutesAgo: 3 }));
   kube.putObject(refreshJob(now, 'cap-token-refresh-1', 3, 'succeeded'));
 }
 
@@ -296,7 +296,7 @@ describe('status in a cluster with --target', () => {
 
   it('an API server failure reading a Secret is unmanaged with the message, not a crash', async () => {
     seed(['fresh']);
-    kube.failNext({ status: 503, match: (q) => q.resource === 'secrets' });
+    kube.failNext({ status: 503, count: Number.POSITIVE_INFINITY, match: (q) => q.resource === 'secrets' });
     const r = await inCluster([...targetFlags(['fresh']), '-o', 'json']);
     expect(r.code).toBe(1);
     expect(byName(r).fresh).toMatchObject({ verdict: 'unmanaged', error: expect.stringContaining('the API server failed (HTTP 503') });

@@ -17,9 +17,9 @@ export async function main(argv: string[]): Promise<number> {
 
 function render(r: SoakResult): string {
   const lines = [
-    `Soak: ${r.days} simulated days, seed ${r.seed}, schedule "${r.schedule}", renew before ${r.renew_before}; ${r.wall_seconds} s of wall time`,
+    `Soak: ${r.days} simulated days, seed ${r.seed}, schedule "${r.schedule}", renew before ${r.renew_before}, CAP retried for ${r.retry_for}; ${r.wall_seconds} s of wall time`,
     `runs ${r.runs} (failed ${r.failed_runs}, skipped ${r.skipped_runs}, overlapping pairs ${r.overlapping_runs})`,
-    `expired seconds outside the revoked role: ${r.expired_seconds} (goal 0); of the revoked role: ${r.expired_seconds_revoked}`,
+    `expired seconds outside the revoked role: ${r.expired_seconds} (goal 0); of credentials that outlive the longest outage: ${r.expired_seconds_outliving_outages}; of the revoked role: ${r.expired_seconds_revoked}`,
     `least time left on any Secret: ${r.least_seconds_left ?? '-'} s`,
     `max writes per Secret per lifetime: ${r.max_writes_per_secret_per_lifetime} (goal <= 1.5); max CAP calls per role per lifetime: ${r.max_cap_calls_per_role_per_lifetime} (goal <= 1.5)`,
     '',

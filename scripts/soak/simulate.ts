@@ -30,6 +30,8 @@ export interface TargetFigures {
   role: string;
   lifetime_seconds: number;
   revoked: boolean;
+  /** Its credentials live longer than the longest CAP outage plus one schedule period: no outage need expire them. */
+  outlives_outages: boolean;
   writes: number;
   cap_calls: number;
   expired_seconds: number;
@@ -50,6 +52,8 @@ export interface SoakResult {
   overlapping_runs: number;
   failures: Record<string, number>;
   expired_seconds: number;
+  /** Of the Secrets whose credentials outlive the longest outage (one-hour ones): the figure the product must hold at 0. */
+  expired_seconds_outliving_outages: number;
   expired_seconds_revoked: number;
   least_seconds_left: number | null;
   max_writes_per_secret_per_lifetime: number;
@@ -73,6 +77,8 @@ const START = Date.parse('2026-01-05T00:00:00Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** The longest CAP outage drawn. */
+export const MAX_CAP_OUTAGE_MS = 20 * MINUTE;
 
 const TARGETS: SimTarget[] = [
   { namespace: 'openshift-machine-api', name: 'aws-cloud-credentials', role: 'soak-machine-api', lifetimeSeconds: 3600, revoked: false },
@@ -163,7 +169,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         spec: { secretRef: { namespace: t.namespace, name: t.name }, providerSpec: { kind: 'AWSProviderSpec' } },
       });
       // As the install leaves it: seeded by `fill` with one CAP answer (no issued-role), so the first run asks for the Secret's own role.
-      const seeded = new Date(START + Math.min(t.lifetimeSeconds, 3600) * 1000);
+      const seeded = new Date(START + t.lifetimeSeconds * 1000);
       kube.putSecret({
         metadata: {
           namespace: t.namespace,
@@ -181,7 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (let day = 0; day < options.days; day += 1) {
       for (let i = 0; i < 3; i += 1) {
         const start = START + day * DAY + random() * DAY;
-        const length = (1 + random() * 19) * MINUTE;
+        const length = MINUTE + random() * (MAX_CAP_OUTAGE_MS - MINUTE);
         const behaviour = pick<RoleBehaviour>([
           { kind: 'status', status: 503 },
           { kind: 'status', status: 500 },
@@ -249,7 +255,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // What each Secret held, sampled between runs: its expiration stays put until a run writes it.
     const state = TARGETS.map((t) => ({
       target: t,
-      expiration: START + Math.min(t.lifetimeSeconds, 3600) * 1000,
+      expiration: START + t.lifetimeSeconds * 1000,
       expiredMs: 0,
       leastLeftMs: Number.POSITIVE_INFINITY,
       writes: 0,
@@ -257,9 +263,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let sampledAt = START;
     const sample = (until: number) => {
       for (const s of state) {
-        const inc = Math.max(0, until - Math.max(sampledAt, s.expiration));
-        if (inc > 0 && process.env.SOAK_DEBUG) console.error('EXPIRED', s.target.name, s.target.lifetimeSeconds, new Date(sampledAt).toISOString(), new Date(until).toISOString(), inc / 1000, 'exp', new Date(s.expiration).toISOString());
-        s.expiredMs += inc;
+        s.expiredMs += Math.max(0, until - Math.max(sampledAt, s.expiration));
         // Least time left, outside the revoked role.
         if (!s.target.revoked) s.leastLeftMs = Math.min(s.leastLeftMs, s.expiration - until);
       }
@@ -281,7 +285,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let failedRuns = 0;
     let skipped = 0;
     let overlapping = 0;
-    const flags = { kubeconfig, output: 'json' as const, logLevel: 'error' as const, ...(renewBefore ? { renewBefore } : {}), ...(retryFor ? { retryFor } : {}) };
+    const flags = {
+      kubeconfig,
+      output: 'json' as const,
+      logLevel: 'error' as const,
+      ...(renewBefore ? { renewBefore } : {}),
+      ...(retryFor ? { retryFor } : {}),
+    };
     let nextDay = START + DAY;
 
     for (let slot = START; slot < START + span; slot += periodMs) {
@@ -304,7 +314,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (twice) overlapping += 1;
       outputs = [];
       const results = await Promise.allSettled(calls);
-      if (process.env.SOAK_DEBUG) console.error('RUN', new Date(start).toISOString(), '->', new Date(now).toISOString(), results.map((r) => (r.status === 'fulfilled' ? r.value.exitCode : `rej ${String(r.reason).slice(0, 300)}`)).join(','), `api:${apiDown.filter((w) => w.start <= now + 30 * MINUTE && w.end >= start - 30 * MINUTE).map((w) => new Date(w.start).toISOString().slice(11, 16) + '-' + new Date(w.end).toISOString().slice(11, 16)).join(',')} down=${apiIsDown}`, capOutages.filter((w) => w.start <= now + 30 * MINUTE && w.end >= start - 30 * MINUTE).map((w) => `${new Date(w.start).toISOString().slice(11, 16)}-${new Date(w.end).toISOString().slice(11, 16)}:${w.role ?? 'ALL'}:${w.behaviour.kind}`).join(' '));
       for (const result of results) {
         runs += 1;
         const failed = result.status === 'rejected' || result.value.exitCode !== 0;
@@ -319,6 +328,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
                 .join('; ');
         failures.set(why, (failures.get(why) ?? 0) + 1);
       }
+      sample(Math.max(now, sampledAt)); // up to the run's end: a Secret that expired during a long run counts
       observe();
       if (now >= nextDay) {
         options.progress?.(`day ${Math.round((now - START) / DAY)}: ${runs} runs, ${failedRuns} failed`);
@@ -337,6 +347,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         role: s.target.role,
         lifetime_seconds: s.target.lifetimeSeconds,
         revoked: s.target.revoked,
+        outlives_outages: s.target.lifetimeSeconds * 1000 > MAX_CAP_OUTAGE_MS + periodMs,
         writes: s.writes,
         cap_calls: callsByRole.get(s.target.role) ?? 0,
         expired_seconds: Math.round(s.expiredMs / 1000),
@@ -359,6 +370,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       overlapping_runs: overlapping,
       failures: Object.fromEntries([...failures].sort((a, b) => b[1] - a[1])),
       expired_seconds: healthy.reduce((sum, t) => sum + t.expired_seconds, 0),
+      expired_seconds_outliving_outages: healthy.filter((t) => t.outlives_outages).reduce((sum, t) => sum + t.expired_seconds, 0),
       expired_seconds_revoked: targets.filter((t) => t.revoked).reduce((sum, t) => sum + t.expired_seconds, 0),
       least_seconds_left: least.length > 0 ? Math.min(...least) : null,
       max_writes_per_secret_per_lifetime: Math.max(...healthy.map((t) => t.writes_per_lifetime)),

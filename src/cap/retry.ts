@@ -11,12 +11,12 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, ma
 
 /** The longest --retry-for: a run that long outlives any credentials it waits for. */
 export const MAX_RETRY_FOR_MS = 3600_000;
-/** Between two attempts of a long retry (--retry-for beyond the default): CAP is asked at most about twice a minute. */
-const LONG_RETRY_MAX_DELAY_MS = 30_000;
+/** Between two attempts of a long retry (--retry-for beyond the default): CAP is asked about once a minute. */
+const LONG_RETRY_MAX_DELAY_MS = 60_000;
 
 /**
  * The retry policy of `--retry-for`: the default's few quick attempts within a minute (and
- * at least two request timeouts); beyond that, attempts keep coming, at most 30 s apart, until
+ * at least two request timeouts); beyond that, attempts keep coming, at most a minute apart, until
  * the time is up, so that a run outlasts a CAP outage instead of waiting for the next run.
  */
 export function retryPolicyFor(retryForMs: number, timeoutMs: number): RetryPolicy {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { backoffDelayMs, parseRetryAfter } from './retry.js';
+import { backoffDelayMs, parseRetryAfter, retryPolicyFor } from './retry.js';
 import { buildCredentialsUrl, describeUrl, missingSettings, placeholdersOf, requiredSettings, validateCapUrl } from './url.js';
 
 const Q = { agency: 'AG Y', mission: 'M&1', role: 'role/x' };
@@ -82,6 +82,18 @@ describe('backoffDelayMs', () => {
     [1, 0, 0],
   ])('attempt %d with random %d gives %d', (attempt, random, ms) => expect(backoffDelayMs(attempt, policy, () => random)).toBe(ms));
   it('honours a longer Retry-After', () => expect(backoffDelayMs(1, policy, () => 1, 3000)).toBe(3000));
+});
+
+describe('retryPolicyFor (--retry-for)', () => {
+  it('the default minute: four quick attempts, as before', () => {
+    expect(retryPolicyFor(60_000, 15_000)).toEqual({ maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 5000, deadlineMs: 60_000 });
+  });
+  it('a shorter one still allows two request timeouts', () => expect(retryPolicyFor(10_000, 15_000).deadlineMs).toBe(30_000));
+  it('a long one (the CronJob) keeps trying, at most a minute apart, until the time is up', () => {
+    const policy = retryPolicyFor(20 * 60_000, 15_000);
+    expect(policy).toMatchObject({ maxAttempts: Number.POSITIVE_INFINITY, maxDelayMs: 60_000, deadlineMs: 20 * 60_000 });
+    expect(backoffDelayMs(30, policy, () => 0.999)).toBeLessThan(60_000);
+  });
 });
 
 describe('parseRetryAfter', () => {

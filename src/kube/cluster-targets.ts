@@ -47,7 +47,7 @@ export function connectCluster(flags: ClusterFlags, ctx: CommandContext, logger:
     config: loaded.source,
     context: loaded.context,
   });
-  return { api: createKubeApi(loaded.kubeConfig, loaded.server), source: loaded.source };
+  return { api: createKubeApi(loaded.kubeConfig, loaded.server, ctx), source: loaded.source };
 }
 
 /**

@@ -2,6 +2,7 @@ import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../cap/retry.js';
 
 export const CREDENTIALS_REQUEST_GROUP = 'cloudcredential.openshift.io';
 export const CREDENTIALS_REQUEST_VERSION = 'v1';
@@ -26,6 +27,8 @@ export class KubeRequestError extends Error {
   ) {
     super(status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : `request failed (${code ?? 'unknown error'})`);
   }
+  /** The server's Retry-After, when it sent one. */
+  retryAfterMs: number | undefined;
 }
 
 /** Where the API calls go: the server, and the kubeconfig's proxy-url when it has one. For messages, through displayUrl. */
@@ -54,13 +57,72 @@ const API_TIMEOUT_MS = 30_000;
 /** One authenticated JSON call to the API server; a non-2xx answer throws a KubeRequestError without its body. */
 export type KubeCall = <T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown) => Promise<T>;
 
-export function createKubeCall(kubeConfig: KubeConfig, server: string): KubeCall {
+/** How an API call waits before trying again; the command context's clock in a run (tests and the soak use a virtual one). */
+export interface KubeRetryTiming {
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  now: () => Date;
+}
+
+const REAL_TIMING: KubeRetryTiming = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+  now: () => new Date(),
+};
+
+/**
+ * A call the API server may answer better a moment later: 429 (priority and fairness), 500,
+ * 502, 503, 504, or no answer at all (refused, reset, timed out), as client-go retries them.
+ * A few attempts within 30 s, Retry-After honoured, so that a short burst does not fail a
+ * Secret for a whole schedule period; anything longer is the next run's.
+ */
+export const KUBE_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8000, deadlineMs: 30_000 };
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** No answer: the server (or the way to it) is not there for the moment. A TLS or certificate failure is never retried. */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string');
+}
+
+export function createKubeCall(kubeConfig: KubeConfig, server: string, timing: KubeRetryTiming = REAL_TIMING): KubeCall {
   // The TLS material and headers the kubeconfig gives, asked once: a run lasts seconds, and
   // a service account token file is re-read by the next run.
   let connection: Promise<{ dispatcher: Dispatcher; headers: Record<string, string> }> | undefined;
   const connect = () => (connection ??= openConnection(kubeConfig));
 
   return async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+    const started = timing.now().getTime();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await callOnce<T>(method, path, body);
+      } catch (err) {
+        const retryable =
+          err instanceof KubeRequestError ? err.status !== undefined && RETRYABLE_STATUS.has(err.status) : RETRYABLE_CODES.has(errorCode(err) ?? '');
+        if (!retryable || attempt >= KUBE_RETRY.maxAttempts) throw err;
+        const retryAfterMs = err instanceof KubeRequestError ? err.retryAfterMs : undefined;
+        const delay = backoffDelayMs(attempt, KUBE_RETRY, timing.random, retryAfterMs);
+        if (timing.now().getTime() - started + delay >= KUBE_RETRY.deadlineMs) throw err;
+        await timing.sleep(delay);
+      }
+    }
+  };
+
+  async function callOnce<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
     const { dispatcher: d, headers } = await connect();
     // Appended, not resolved: a server URL may carry a path prefix (https://host/k8s/clusters/x).
     const res = await request(`${server.replace(/\/+$/, '')}${path}`, {
@@ -72,10 +134,13 @@ export function createKubeCall(kubeConfig: KubeConfig, server: string): KubeCall
     const text = await res.body.text();
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const status = parseStatus(text);
-      throw new KubeRequestError(res.statusCode, undefined, status.reason, status.fields);
+      const retryAfter = res.headers['retry-after'];
+      const error = new KubeRequestError(res.statusCode, undefined, status.reason, status.fields);
+      error.retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, timing.now());
+      throw error;
     }
     return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  }
 }
 
 /**
@@ -84,8 +149,8 @@ export function createKubeCall(kubeConfig: KubeConfig, server: string): KubeCall
  * providers); its generated API classes are not loaded: they cost ~3 MB of code, and its
  * fetch stack opened a new TLS connection per call. TLS verification is always on.
  */
-export function createKubeApi(kubeConfig: KubeConfig, server: string): KubeApi {
-  const call = createKubeCall(kubeConfig, server);
+export function createKubeApi(kubeConfig: KubeConfig, server: string, timing?: KubeRetryTiming): KubeApi {
+  const call = createKubeCall(kubeConfig, server, timing);
   const enc = encodeURIComponent;
   const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl;
   return {

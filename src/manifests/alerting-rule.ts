@@ -117,12 +117,18 @@ export function alertExpressions(timings: AlertTimings, namespace = TOOL_NAMESPA
   const lastSuccessStart = `max by (namespace) ((${jobsStart}) and on (namespace, job_name) (kube_job_status_succeeded{${ns}} > 0))`;
   const lastFailedStart = `max by (namespace) ((${jobsStart}) and on (namespace, job_name) (kube_job_failed{${ns}, condition="true"} == 1))`;
   const lastSuccessCompletion = `max by (namespace) (kube_cronjob_status_last_successful_time{${ns}, cronjob="${cronJob}"})`;
+  const lastSchedule = `max by (namespace) (kube_cronjob_status_last_schedule_time{${ns}, cronjob="${cronJob}"})`;
+  // With no successful Job kept: when the last success came after the last schedule, that Job (concurrencyPolicy Forbid:
+  // one at a time) started at or after the schedule; otherwise it started at most the Job deadline before it finished.
+  const fallbackSuccessStart =
+    `((${lastSchedule}) and on (namespace) (${lastSuccessCompletion} >= on (namespace) ${lastSchedule})) ` +
+    `or on (namespace) (${lastSuccessCompletion} - ${timings.jobDeadlineMs / 1000})`;
   const cronJobInfo = `kube_cronjob_info{${ns}, cronjob="${cronJob}"}`;
   return {
     // The newest failed Job started after the newest successful one (or none is kept): its failure is the latest word.
     runFailed: `${lastFailedStart} > on (namespace) (${lastSuccessStart} or on (namespace) (${lastFailedStart} - 1))`,
-    // The successful Jobs kept give their start; when they are gone, the CronJob's last success less the Job deadline.
-    stale: `time() - (${lastSuccessStart} or on (namespace) (${lastSuccessCompletion} - ${timings.jobDeadlineMs / 1000})) > ${timings.staleAfterMs / 1000}`,
+    // The successful Jobs kept give their start; when they are gone, the CronJob's last schedule or last success (see above).
+    stale: `time() - (${lastSuccessStart} or on (namespace) (${fallbackSuccessStart})) > ${timings.staleAfterMs / 1000}`,
     // No successful Job kept and none recorded by the CronJob (first runs never succeeded, or the Jobs were deleted).
     neverSucceeded: `max by (namespace) (${cronJobInfo}) unless on (namespace) (${lastSuccessStart} or on (namespace) ${lastSuccessCompletion})`,
     suspended: `max by (namespace, cronjob) (kube_cronjob_spec_suspend{${ns}, cronjob="${cronJob}"}) == 1`,

@@ -30,7 +30,7 @@ interface JobShape {
 interface CronJobStatusShape {
   metadata?: { creationTimestamp?: unknown };
   spec?: { suspend?: unknown };
-  status?: { lastSuccessfulTime?: unknown };
+  status?: { lastSuccessfulTime?: unknown; lastScheduleTime?: unknown };
 }
 
 function time(value: unknown): number | undefined {
@@ -104,7 +104,15 @@ export function judgeCronJob(cronJob: object | undefined, jobs: object[] | undef
     findings.push(finding(ALERTS.runFailed));
   }
   const lastSuccessfulTime = time(state.status?.lastSuccessfulTime);
-  const successReference = lastSuccessStart ?? (lastSuccessfulTime === undefined ? undefined : lastSuccessfulTime - timings.jobDeadlineMs);
+  const lastScheduleTime = time(state.status?.lastScheduleTime);
+  // As the rule: with no successful Job kept, a success after the last schedule was that Job's (Forbid: one at a time).
+  const fallbackStart =
+    lastSuccessfulTime === undefined
+      ? undefined
+      : lastScheduleTime !== undefined && lastSuccessfulTime >= lastScheduleTime
+        ? lastScheduleTime
+        : lastSuccessfulTime - timings.jobDeadlineMs;
+  const successReference = lastSuccessStart ?? fallbackStart;
   if (successReference !== undefined) {
     if (now.getTime() - successReference > timings.staleAfterMs) findings.push(finding(ALERTS.stale));
   } else {

@@ -66,6 +66,8 @@ export interface FaultSpec {
   match?: (request: RequestInfo) => boolean;
   /** Status message; by default worded as the real error for the status code. */
   message?: string;
+  /** Answer with a Retry-After header of this many seconds. */
+  retryAfterSeconds?: number;
 }
 
 export interface RequestRecord {
@@ -80,6 +82,8 @@ export interface RequestRecord {
   contentType?: string | undefined;
   /** HTTP status answered; 0 while in flight. */
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export type BeforeWriteHook = (request: RequestInfo) => void | Promise<void>;
@@ -140,10 +144,15 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
+function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(code, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function withRetryAfter(error: StatusError, fault: FaultSpec): StatusError {
+  if (fault.retryAfterSeconds !== undefined) error.retryAfterSeconds = fault.retryAfterSeconds;
+  return error;
 }
 
 function discovery(path: string, serverAddress: string): Reply {
@@ -194,7 +203,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   async function dispatch(info: RequestInfo, req: IncomingMessage, body: unknown): Promise<Reply> {
     const fault = takeFault(info);
     if (!info.isResourceRequest) {
-      if (fault) throw injected(fault.status, { verb: info.verb, user }, fault.message);
+      if (fault) throw withRetryAfter(injected(fault.status, { verb: info.verb, user }, fault.message), fault);
       return discovery(info.path, address);
     }
     const { type } = info;
@@ -203,7 +212,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (denials.some((rule) => denies(rule, info))) {
       throw forbidden({ type, verb: info.verb, user, namespace: info.namespace, name: info.name });
     }
-    if (fault) throw injected(fault.status, { ...info, type, user }, fault.message);
+    if (fault) throw withRetryAfter(injected(fault.status, { ...info, type, user }, fault.message), fault);
     if (type === SUBJECT_ACCESS_REVIEWS) return { code: 201, body: reviewAccess(store, body) };
     if (isWrite(info)) for (const hook of [...hooks]) await hook(info);
     return handleResource({
@@ -229,9 +238,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       name: info.name,
       contentType: req.headers['content-type'],
       status: 0,
+      at: Date.now(),
     };
     requests.push(record);
     let reply: Reply;
+    let headers: Record<string, string> = {};
     try {
       const body = await readBody(req);
       if (req.headers.authorization !== `Bearer ${token}`) throw unauthorized();
@@ -239,9 +250,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     } catch (error) {
       if (!(error instanceof StatusError)) throw error;
       reply = { code: error.status.code, body: error.status };
+      if (error.retryAfterSeconds !== undefined) headers = { 'retry-after': String(error.retryAfterSeconds) };
     }
     record.status = reply.code;
-    send(res, reply.code, reply.body);
+    send(res, reply.code, reply.body, headers);
   }
 
   const server: Server = createServer({ cert: certPem, key: keyPem }, (req, res) => {

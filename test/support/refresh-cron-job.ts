@@ -12,6 +12,7 @@ export interface CronJobState {
   suspend?: boolean;
   createdMinutesAgo?: number;
   lastSuccessfulMinutesAgo?: number;
+  lastScheduleMinutesAgo?: number;
 }
 
 export function refreshCronJob(now: Date, state: CronJobState = {}): KubernetesObject {
@@ -25,7 +26,10 @@ export function refreshCronJob(now: Date, state: CronJobState = {}): KubernetesO
   }) as KubernetesObject & { metadata: Record<string, unknown>; spec: Record<string, unknown> };
   object.metadata.creationTimestamp = minutesBefore(now, state.createdMinutesAgo ?? 24 * 60);
   if (state.suspend !== undefined) object.spec.suspend = state.suspend;
-  if (state.lastSuccessfulMinutesAgo !== undefined) object.status = { lastSuccessfulTime: minutesBefore(now, state.lastSuccessfulMinutesAgo) };
+  object.status = {
+    ...(state.lastSuccessfulMinutesAgo !== undefined ? { lastSuccessfulTime: minutesBefore(now, state.lastSuccessfulMinutesAgo) } : {}),
+    ...(state.lastScheduleMinutesAgo !== undefined ? { lastScheduleTime: minutesBefore(now, state.lastScheduleMinutesAgo) } : {}),
+  };
   return object;
 }
 

@@ -29,6 +29,8 @@ export interface Status {
 
 /** Thrown by handlers; the server answers with its Status. */
 export class StatusError extends Error {
+  /** Sent as Retry-After, as the real server does with 429 from priority and fairness. */
+  retryAfterSeconds?: number;
   constructor(readonly status: Status) {
     super(status.message ?? status.reason ?? String(status.code));
   }
