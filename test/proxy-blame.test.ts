@@ -1,21 +1,31 @@
 // Messages blame the right party (issue 13, should fix): a proxy that cannot be reached is
 // named as the proxy (shown without its userinfo), not reported as "the connection to CAP
-// failed" or "cannot reach the API server"; a proxy that refuses the tunnel is named too.
+// failed" or "cannot reach the API server"; a proxy that refuses the tunnel is named too; an
+// https:// proxy whose certificate is not trusted is named as such, not reported as CAP's.
 
 import { createServer } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
+import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../src/sim/pki.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { runCli } from './support/run-cli.js';
 
 const PASSWORD = 'proxy-pw-31337';
 
 let fixture: ClusterFixture;
+/** The proxy's own CA (not CAP's): a certificate for localhost, and one that names another host. */
+let proxyCa: KeyPairPem;
+let proxyCert: KeyPairPem;
+let misnamedProxyCert: KeyPairPem;
 
 beforeAll(async () => {
   fixture = await startClusterFixture('ctr-proxy-blame-');
+  proxyCa = createCertificateAuthority('proxy CA');
+  proxyCert = issueCertificate(proxyCa, { commonName: 'localhost', usage: 'server', altNames: { dns: ['localhost'], ip: ['127.0.0.1'] } });
+  misnamedProxyCert = issueCertificate(proxyCa, { commonName: 'proxy.invalid', usage: 'server', altNames: { dns: ['proxy.invalid'] } });
 });
 
 afterAll(async () => {
@@ -81,4 +91,98 @@ it('a kubeconfig proxy-url nobody answers on is named, not reported as the API s
   expect(discovered.code).toBe(3);
   expect(discovered.stderr).toContain(`cannot reach the proxy http://127.0.0.1:${port} (proxy-url of the kubeconfig)`);
   for (const r of [named, discovered]) expect(`${r.stdout}${r.stderr}`).not.toContain(PASSWORD);
+});
+
+/** A CA bundle file in the fixture's folder. */
+async function bundle(name: string, ...pems: string[]): Promise<string> {
+  const file = join(fixture.dir, name);
+  await writeFile(file, pems.join('\n'));
+  return file;
+}
+
+it('an https:// HTTPS_PROXY whose certificate is not trusted is named, with the cure; CAP is not blamed', async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert, userinfo: `user:${PASSWORD}` });
+  try {
+    // CAP's CA is trusted (CAP_CA_FILE); the proxy's is not.
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, HTTPS_PROXY: proxy.url } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const shown = proxy.url.replace(`user:${PASSWORD}@`, '');
+    expect(r.stderr).toContain(`the HTTPS proxy ${shown} (HTTPS_PROXY) presented a certificate that is not signed by a trusted CA`);
+    expect(r.stderr).toContain('so CAP https://');
+    expect(r.stderr).toContain('was not reached');
+    expect(r.stderr).toContain("the proxy's certificate is checked against the same CAs as CAP's: give the CA bundle that issued it with --ca (CAP_CA_FILE)");
+    expect(r.stderr).not.toContain('CAP server certificate');
+    expect(r.stderr).not.toContain(PASSWORD);
+    expect(proxy.tunnels).toHaveLength(0);
+    expect(fixture.cap.sim.calls).toHaveLength(0);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it("an untrusted proxy in a pod is told to go where the pod's trust comes from (the cluster's trusted bundle)", async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert });
+  try {
+    const trusted = await bundle('trusted-bundle.pem', fixture.cap.pki.ca.certPem);
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], {
+      env: { ...fixture.cap.env, HTTPS_PROXY: proxy.url, CAP_TRUSTED_CA_BUNDLE: trusted },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the HTTPS proxy ${proxy.url} (HTTPS_PROXY) presented a certificate that is not signed by a trusted CA`);
+    expect(r.stderr).toContain(`or to the cluster's trusted bundle`);
+    expect(r.stderr).toContain(trusted);
+    expect(r.stderr).not.toContain('CAP server certificate');
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('the converse: a trusted https:// proxy in front of a CAP whose certificate is not trusted still blames CAP', async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert, userinfo: `user:${PASSWORD}` });
+  try {
+    // The proxy's CA and a CA that did not sign CAP's certificate.
+    const ca = await bundle('proxy-and-wrong-ca.pem', proxyCa.certPem, await readFile(fixture.cap.files.wrongCa, 'utf8'));
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, HTTPS_PROXY: proxy.url, CAP_CA_FILE: ca } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the CAP server certificate is not signed by a trusted CA');
+    expect(r.stderr).not.toContain('HTTPS proxy');
+    expect(r.stderr).not.toContain(PASSWORD);
+    // The proxy was trusted: the tunnel to CAP was opened.
+    expect(proxy.tunnels).toHaveLength(1);
+    expect(fixture.cap.sim.calls).toHaveLength(0);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it("an https:// proxy is verified with the CAs CAP is verified with: its CA next to CAP's in --ca makes the call work", async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert, userinfo: `user:${PASSWORD}` });
+  try {
+    const ca = await bundle('proxy-and-cap-ca.pem', proxyCa.certPem, fixture.cap.pki.ca.certPem);
+    const before = fixture.cap.sim.calls.length;
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, HTTPS_PROXY: proxy.url, CAP_CA_FILE: ca } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).Version).toBe(1);
+    expect(proxy.tunnels).toHaveLength(1);
+    expect(fixture.cap.sim.calls.length).toBe(before + 1);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('an https:// proxy whose certificate names another host is named, not reported as refusing the tunnel', async () => {
+  const proxy = await startConnectProxy({ tls: misnamedProxyCert });
+  try {
+    const ca = await bundle('proxy-and-cap-ca-2.pem', proxyCa.certPem, fixture.cap.pki.ca.certPem);
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, HTTPS_PROXY: proxy.url, CAP_CA_FILE: ca } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the HTTPS proxy ${proxy.url} (HTTPS_PROXY) presented a certificate that does not name its host`);
+    expect(r.stderr).not.toContain('refused the tunnel');
+    expect(r.stderr).not.toContain('CAP server certificate');
+    expect(proxy.tunnels).toHaveLength(0);
+  } finally {
+    await proxy.stop();
+  }
 });

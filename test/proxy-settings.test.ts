@@ -6,6 +6,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../src/sim/pki.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
@@ -28,8 +29,19 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** A CONNECT proxy spoken to over TLS, with a certificate from the throwaway CA (not a trusted root). */
-const startTlsConnectProxy = () => startConnectProxy({ tls: cap.pki.server, userinfo: 'proxy-user:proxy-password-9f8e7d' });
+/**
+ * A CONNECT proxy spoken to over TLS, with a certificate from a CA nothing trusts: neither a
+ * root, nor CAP's CA (an https:// proxy is verified with CAP's CA list too), nor the kubeconfig's.
+ */
+let untrustedProxyCert: KeyPairPem | undefined;
+const startTlsConnectProxy = () => {
+  untrustedProxyCert ??= issueCertificate(createCertificateAuthority('untrusted proxy CA'), {
+    commonName: 'localhost',
+    usage: 'server',
+    altNames: { dns: ['localhost'], ip: ['127.0.0.1'] },
+  });
+  return startConnectProxy({ tls: untrustedProxyCert, userinfo: 'proxy-user:proxy-password-9f8e7d' });
+};
 
 it.each([
   ['HTTPS_PROXY', 'proxy.corp.example:3128'],

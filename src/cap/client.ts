@@ -1,9 +1,10 @@
-import { createSecureContext } from 'node:tls';
-import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import { buildConnector, EnvHttpProxyAgent, Pool, request, type Dispatcher } from 'undici';
 import { parseCapResponse } from '../core/cap-response.js';
 import { describeClockSkew } from '../core/clock-skew.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { CapError, CapResponseError, errorMessage } from '../core/errors.js';
+import { markProxyHopFailures } from '../core/proxy-failure.js';
 import type { Logger } from '../log/logger.js';
 import type { ClientIdentity } from './identity.js';
 import { MAX_CAP_RESPONSE_BYTES } from './limits.js';
@@ -76,7 +77,15 @@ export function createCapClient(opts: CapClientOptions): CapClient {
     requestTls: tls,
     // The TLS connection to an https:// proxy is verified too, whatever NODE_TLS_REJECT_UNAUTHORIZED
     // says: the proxy may get a Proxy-Authorization header, and undici would otherwise leave this to Node's default.
-    proxyTls: { rejectUnauthorized: true },
+    // It is verified with the CAs CAP is verified with (--ca or the system's store, the cluster's
+    // trusted bundle, NODE_EXTRA_CA_CERTS) and Node's built-in roots: an enclave's proxy has its CA
+    // where CAP's is, and a proxy Node's roots vouch for keeps working when --ca names only CAP's CA.
+    proxyTls: { rejectUnauthorized: true, ...(proxyUsesTls(opts.proxy?.httpsProxy) ? { secureContext: proxyContext(opts.identity.caPem) } : {}) },
+    // The connection to the proxy marks its own failures, so an untrusted proxy is not reported as an untrusted CAP.
+    clientFactory: (origin: URL, o: object) => {
+      const { connect: toProxy, ...rest } = o as { connect: buildConnector.connector };
+      return new Pool(origin, { ...rest, connect: markProxyHopFailures(toProxy) });
+    },
     httpsProxy: opts.proxy?.httpsProxy ?? '',
     httpProxy: '',
     noProxy: opts.proxy?.noProxy ?? '',
@@ -169,6 +178,15 @@ export function createCapClient(opts: CapClientOptions): CapClient {
       await dispatcher.close();
     },
   };
+}
+
+function proxyUsesTls(proxy: string | undefined): boolean {
+  return proxy !== undefined && /^https:/i.test(proxy);
+}
+
+/** The trust for an https:// proxy: CAP's CA list (when one was built) together with Node's built-in roots. */
+function proxyContext(caPem: string | undefined) {
+  return createSecureContext({ ca: [...rootCertificates, ...(caPem ? [caPem] : [])] });
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {

@@ -1,5 +1,5 @@
 import { displayUrl } from '../core/display-url.js';
-import { failedToReach } from '../core/proxy-failure.js';
+import { failedAtProxy, failedToReach } from '../core/proxy-failure.js';
 import { CapError } from '../core/errors.js';
 import { parseRetryAfter } from './retry.js';
 
@@ -22,6 +22,10 @@ export function classifyNetworkError(
   const message = e.message ?? '';
   const at = `${where} (role ${role})`;
 
+  if (httpsProxy && (code === 'UND_ERR_PRX_TLS' || failedAtProxy(err))) {
+    const proxyFailure = describeProxyTlsFailure(err, displayUrl(httpsProxy), at, trustHint);
+    if (proxyFailure) return proxyFailure;
+  }
   const proxy = /Proxy response \((\d+)\)/.exec(message);
   if (proxy || /proxy/i.test(message)) {
     return new CapError(
@@ -50,17 +54,7 @@ export function classifyNetworkError(
   if (code === 'CERT_HAS_EXPIRED') {
     return new CapError('server-cert-expired', `the CAP server certificate has expired ${at}; CAP's operators must renew it`);
   }
-  if (
-    [
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-      'UNABLE_TO_GET_ISSUER_CERT',
-      'CERT_UNTRUSTED',
-      'CERT_SIGNATURE_FAILURE',
-    ].includes(code)
-  ) {
+  if (UNTRUSTED_CODES.has(code)) {
     return new CapError('unknown-server-ca', `the CAP server certificate is not signed by a trusted CA ${at}; ${trustHint}`);
   }
   if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) {
@@ -84,6 +78,48 @@ export function classifyNetworkError(
     return new CapError('connection', `the connection to CAP failed (${code}) ${at}; check that CAP is reachable from here`, { retryable: true });
   }
   return new CapError('connection', `the request to CAP failed (${code || name || 'unknown error'}) ${at}`, { retryable: true });
+}
+
+/** Verification failures that mean "signed by no CA we trust". */
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * The TLS handshake with an https:// proxy failed (the proxy's connection marked it, or undici
+ * wrapped it as a secure-proxy failure): the proxy's certificate is named, not CAP's, and CAP
+ * was never reached. Undefined for failures that are not about the proxy's certificate.
+ */
+function describeProxyTlsFailure(err: unknown, proxy: string, at: string, trustHint: string): CapError | undefined {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e.code === 'UND_ERR_PRX_TLS' ? (e.cause?.code ?? e.code) : (e.code ?? e.cause?.code ?? '');
+  const onTheWay = `the HTTPS proxy ${proxy} (HTTPS_PROXY)`;
+  const notReached = `, so CAP ${at} was not reached`;
+  if (UNTRUSTED_CODES.has(code)) {
+    return new CapError(
+      'proxy-cert-untrusted',
+      `${onTheWay} presented a certificate that is not signed by a trusted CA (${code})${notReached}; the proxy's certificate is checked against the same CAs as CAP's: ${trustHint} (the bundle must hold CAP's CA too)`,
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new CapError(
+      'proxy-cert-untrusted',
+      `${onTheWay} presented a certificate that does not name its host${notReached}; set HTTPS_PROXY to the host name the proxy's certificate was issued for`,
+    );
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new CapError(
+      'proxy-cert-untrusted',
+      `${onTheWay} presented a certificate that is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}${notReached}; the proxy's operators must renew it (or check this machine's clock)`,
+    );
+  }
+  return undefined;
 }
 
 /** `300ms`, `15s`, `1.5s`: a --timeout below a second no longer reads as "0s". */

@@ -47,6 +47,7 @@ export type CapFailureKind =
   | 'connection'
   | 'proxy-refused'
   | 'proxy-unreachable'
+  | 'proxy-cert-untrusted'
   | 'not-json'
   | 'html-body'
   | 'not-utf8'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failedToReach } from './proxy-failure.js';
+import { failedAtProxy, failedToReach, markProxyHopFailures } from './proxy-failure.js';
 
 describe('failedToReach', () => {
   const refused = (address: string, port: number) =>
@@ -19,5 +19,30 @@ describe('failedToReach', () => {
     ['an unparsable proxy', refused('127.0.0.1', 3128), 'not a url', false],
   ])('%s', (_what, err, proxy, expected) => {
     expect(failedToReach(err, proxy)).toBe(expected);
+  });
+});
+
+describe('failedAtProxy', () => {
+  const failing =
+    (err: Error) =>
+    (_options: { host: string }, callback: (err: Error | null, socket: null) => void): void =>
+      callback(err, null);
+
+  it('is true for a failure the marked connector reported, and for an error wrapping it', () => {
+    const err = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    let seen: Error | null = null;
+    markProxyHopFailures(failing(err))({ host: 'proxy' }, (e) => {
+      seen = e;
+    });
+    expect(seen).toBe(err);
+    expect(failedAtProxy(err)).toBe(true);
+    expect(failedAtProxy(Object.assign(new Error('Secure Proxy Connection failed'), { cause: err }))).toBe(true);
+  });
+
+  it('is false for the same kind of failure from another connection (CAP inside the tunnel)', () => {
+    const err = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    failing(err)({ host: 'cap' }, () => {});
+    expect(failedAtProxy(err)).toBe(false);
+    expect(failedAtProxy(undefined)).toBe(false);
   });
 });

@@ -29,3 +29,33 @@ export function failedToReach(err: unknown, proxy: string): boolean {
   const literal = /^[\d.]+$/.test(host) || host.includes(':');
   return triedPort === port && (!literal || triedAddress === undefined || triedAddress === host);
 }
+
+// Through an https:// proxy there are two TLS handshakes, both over a socket to the proxy's
+// address: one with the proxy, then one with the far server inside the tunnel. A certificate
+// error names neither, and its address is the proxy's in both cases. So the connector of the
+// proxy hop marks its own failures, and the message is chosen from that mark.
+const proxyHopFailures = new WeakSet<object>();
+
+/** A connector as undici calls it: options, then a callback with the error or the socket. */
+type Connector = (options: never, callback: never) => void;
+
+/** CONNECT, wrapped so that a failure of the connection to the proxy itself is marked as the proxy's. */
+export function markProxyHopFailures<C extends Connector>(connect: C): C {
+  const inner = connect as unknown as (options: unknown, callback: (err: unknown, socket: unknown) => void) => void;
+  const marked = (options: unknown, callback: (err: unknown, socket: unknown) => void) =>
+    inner(options, (err, socket) => {
+      if (err !== null && typeof err === 'object') proxyHopFailures.add(err);
+      callback(err, socket);
+    });
+  return marked as unknown as C;
+}
+
+/** Whether ERR (or what it wraps) is a failure of the connection to the proxy itself (its TLS handshake above all). */
+export function failedAtProxy(err: unknown): boolean {
+  let e = err;
+  for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++) {
+    if (proxyHopFailures.has(e)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
