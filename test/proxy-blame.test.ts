@@ -186,3 +186,55 @@ it('an https:// proxy whose certificate names another host is named, not reporte
     await proxy.stop();
   }
 });
+
+/** A kubeconfig for the test API server whose cluster goes through PROXY_URL (and, when given, trusts CA_PEM for the API server). */
+async function kubeconfigThrough(name: string, proxyUrl: string, caPem?: string): Promise<string> {
+  const file = await fixture.kube.writeKubeconfig(fixture.dir, name);
+  const config = parse(await readFile(file, 'utf8'));
+  config.clusters[0].cluster['proxy-url'] = proxyUrl;
+  if (caPem) config.clusters[0].cluster['certificate-authority-data'] = Buffer.from(caPem).toString('base64');
+  await writeFile(file, stringify(config), { mode: 0o600 });
+  return file;
+}
+
+it("a kubeconfig's https:// proxy-url whose certificate is not trusted is named, not reported as the API server's certificate", async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert, userinfo: `user:${PASSWORD}` });
+  try {
+    const file = await kubeconfigThrough('untrusted-proxy', proxy.url);
+    const shown = proxy.url.replace(`user:${PASSWORD}@`, '');
+    const named = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/creds', '--output', 'json'], { env: fixture.cap.env });
+    expect(named.code).toBe(1);
+    const [t] = (JSON.parse(named.stdout) as { targets: { error?: string }[] }).targets;
+    expect(t!.error).toContain(`the proxy ${shown} (proxy-url of the kubeconfig) presented a certificate that is not trusted`);
+    expect(t!.error).toContain('NODE_EXTRA_CA_CERTS');
+    expect(t!.error).toMatch(/so the API server https:\/\/127\.0\.0\.1:\d+ was not reached/);
+    expect(t!.error).not.toMatch(/the API server \S+ presented/);
+
+    const discovered = await runCli(['status', '--kubeconfig', file], { env: fixture.cap.env });
+    expect(discovered.code).toBe(3);
+    expect(discovered.stderr).toContain(`the proxy ${shown} (proxy-url of the kubeconfig) presented a certificate that is not trusted`);
+    for (const r of [named, discovered]) expect(`${r.stdout}${r.stderr}`).not.toContain(PASSWORD);
+    expect(proxy.tunnels).toHaveLength(0);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('the converse: a trusted kubeconfig proxy in front of an API server whose certificate is not trusted still blames the API server', async () => {
+  const proxy = await startConnectProxy({ tls: proxyCert });
+  try {
+    const file = await kubeconfigThrough('trusted-proxy', proxy.url, await readFile(fixture.cap.files.wrongCa, 'utf8'));
+    const extra = await bundle('node-extra-proxy-ca.pem', proxyCa.certPem);
+    const r = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/creds', '--output', 'json'], {
+      env: { ...fixture.cap.env, NODE_EXTRA_CA_CERTS: extra },
+    });
+    expect(r.code).toBe(1);
+    const [t] = (JSON.parse(r.stdout) as { targets: { error?: string }[] }).targets;
+    expect(t!.error).toMatch(/the API server https:\/\/127\.0\.0\.1:\d+ presented a certificate that is not trusted/);
+    expect(t!.error).not.toContain('the proxy');
+    // The proxy was trusted: tunnels to the API server were opened.
+    expect(proxy.tunnels.length).toBeGreaterThan(0);
+  } finally {
+    await proxy.stop();
+  }
+});

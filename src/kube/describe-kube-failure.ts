@@ -26,6 +26,16 @@ export function describeConnectionFailure(err: KubeRequestError, endpoint: strin
   if (proxyUrl && failedToReach({ code, ...err.tried }, proxyUrl)) {
     return `cannot reach the proxy ${displayUrl(proxyUrl)} (proxy-url of the kubeconfig) on the way to the API server ${server} (${code}); check proxy-url and that the proxy is up`;
   }
+  if (proxyUrl && err.tried.atProxy && TLS_CODES.has(code)) {
+    return (
+      `the proxy ${displayUrl(proxyUrl)} (proxy-url of the kubeconfig) presented a certificate that is not trusted (${code}), so the API server ${server} was not reached; ` +
+      (code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? "set proxy-url to the host name the proxy's certificate was issued for"
+        : /EXPIRED|NOT_YET_VALID/.test(code)
+          ? "the proxy's operators must renew its certificate (or check this machine's clock)"
+          : "the proxy is verified with Node's trusted CAs, not the kubeconfig's certificate-authority: add the proxy's CA with NODE_EXTRA_CA_CERTS")
+    );
+  }
   if (TLS_CODES.has(code)) {
     return `the API server ${server} presented a certificate that is not trusted (${code}); set certificate-authority in the kubeconfig to the CA of the API server (in a pod: the service account ca.crt)`;
   }

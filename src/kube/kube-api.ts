@@ -1,8 +1,9 @@
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, Pool, ProxyAgent, request, type buildConnector, type Dispatcher } from 'undici';
 import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../cap/retry.js';
+import { failedAtProxy, markProxyHopFailures } from '../core/proxy-failure.js';
 
 export const CREDENTIALS_REQUEST_GROUP = 'cloudcredential.openshift.io';
 export const CREDENTIALS_REQUEST_VERSION = 'v1';
@@ -23,7 +24,8 @@ export class KubeRequestError extends Error {
     /** Field paths of a 422 Invalid answer, e.g. `data[bad key]`; never the cause messages. */
     readonly fields: string[],
     /** What a failed connection tried to reach (address or host name, port), to tell the proxy from the API server. */
-    readonly tried: { address?: string; hostname?: string; port?: number } = {},
+    /** `atProxy`: the connection to the kubeconfig's proxy itself failed (its TLS handshake above all), not the one to the API server. */
+    readonly tried: { address?: string; hostname?: string; port?: number; atProxy?: boolean } = {},
   ) {
     super(status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : `request failed (${code ?? 'unknown error'})`);
   }
@@ -208,6 +210,11 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Dis
         uri: proxyUrl,
         requestTls: { ...tls, timeout: API_TIMEOUT_MS },
         proxyTls: { rejectUnauthorized: true, timeout: API_TIMEOUT_MS },
+        // The connection to the proxy marks its own failures, so an untrusted proxy is not reported as an untrusted API server.
+        clientFactory: (origin: URL, o: object) => {
+          const { connect: toProxy, ...rest } = o as { connect: buildConnector.connector };
+          return new Pool(origin, { ...rest, connect: markProxyHopFailures(toProxy) });
+        },
       })
     : new Agent({ ...limits, connect: { ...tls, timeout: API_TIMEOUT_MS } });
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -229,14 +236,22 @@ export async function toKubeRequestError(err: unknown): Promise<KubeRequestError
   if (err instanceof KubeRequestError) return err;
   type Failed = { code?: unknown; errno?: unknown; address?: unknown; hostname?: unknown; port?: unknown; cause?: Failed } | undefined;
   const e = err as Failed;
-  const code = [e?.code, e?.errno, e?.cause?.code].find((c): c is string => typeof c === 'string');
+  // undici wraps a proxy certificate that names another host as UND_ERR_PRX_TLS; the cause says what failed.
+  const wrapped = e?.code === 'UND_ERR_PRX_TLS';
+  const code = (wrapped ? [e?.cause?.code, e?.code] : [e?.code, e?.errno, e?.cause?.code]).find((c): c is string => typeof c === 'string');
+  const atProxy = wrapped || failedAtProxy(err);
   const pick = <T>(test: (v: unknown) => v is T, ...vs: unknown[]) => vs.find(test);
   const isString = (v: unknown): v is string => typeof v === 'string';
   const isNumber = (v: unknown): v is number => typeof v === 'number';
   const address = pick(isString, e?.address, e?.cause?.address);
   const hostname = pick(isString, e?.hostname, e?.cause?.hostname);
   const port = pick(isNumber, e?.port, e?.cause?.port);
-  const tried = { ...(address ? { address } : {}), ...(hostname ? { hostname } : {}), ...(port !== undefined ? { port } : {}) };
+  const tried = {
+    ...(address ? { address } : {}),
+    ...(hostname ? { hostname } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(atProxy ? { atProxy } : {}),
+  };
   return new KubeRequestError(undefined, code ?? (err instanceof Error ? err.name : 'unknown error'), undefined, [], tried);
 }
 
