@@ -94,7 +94,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--agency <agency>', 'AGENCY of the CronJob (default: a placeholder)')
     .option('--mission <mission>', 'MISSION of the CronJob (default: a placeholder)')
     .option('--account <account>', 'CAP_ACCOUNT of the CronJob, for a CAP_URL template with {account} (default: none)')
-    .option('--schedule <cron>', 'schedule of the CronJob', '*/10 * * * *')
+    .option('--schedule <cron>', 'schedule of the CronJob', '*/5 * * * *')
     .option(
       '--renew-before <duration>',
       'renewal margin of the CronJob: every run leaves each Secret at least this long; the alerts follow from it (default 30m)',
