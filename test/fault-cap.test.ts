@@ -10,7 +10,6 @@
 // CAP shows per role are then injected all at once into a cluster refresh, for the Events.
 
 import type { TargetReport as ReportTarget } from '../src/core/report.js';
-import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { startStrictTlsServer } from './support/strict-tls-server.js';
 import { makeTempDir } from './support/temp-dir.js';
+import { closedPort } from './support/closed-port.js';
 
 interface Setup {
   args?: string[];
@@ -57,15 +57,6 @@ const HTML_400 =
 
 let cap: CapFixture;
 const outputs: CliResult[] = [];
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const FAULTS: CapFault[] = [
   {

@@ -3,7 +3,6 @@
 // failed" or "cannot reach the API server"; a proxy that refuses the tunnel is named too; an
 // https:// proxy whose certificate is not trusted is named as such, not reported as CAP's.
 
-import { createServer } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -12,6 +11,7 @@ import { startClusterFixture, type ClusterFixture } from './support/cluster-fixt
 import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../src/sim/pki.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { runCli } from './support/run-cli.js';
+import { closedPort } from './support/closed-port.js';
 
 const PASSWORD = 'proxy-pw-31337';
 
@@ -31,15 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.stop();
 });
-
-/** A port nothing listens on: bound, read, closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 it('HTTPS_PROXY that nobody answers on: the proxy is named, CAP is not blamed', async () => {
   const port = await closedPort();

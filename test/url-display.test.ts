@@ -4,7 +4,6 @@
 // path); a CAP URL with userinfo is refused (exit 3) without being echoed, and generate never
 // writes one into the CronJob.
 
-import { createServer } from 'node:net';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -13,6 +12,7 @@ import { startClusterFixture, type ClusterFixture } from './support/cluster-fixt
 import { OC_EXTRACT_AWS } from './support/fixtures.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { makeTestTempDir } from './support/temp-dir.js';
+import { closedPort } from './support/closed-port.js';
 
 const PASSWORD = 'pw-9c1e77';
 const QUERY = 'token=x4711';
@@ -26,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture?.stop();
 });
-
-/** A port nothing listens on: bound, read, closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** The test server's kubeconfig with its server and proxy-url changed as given. */
 async function kubeconfigWith(name: string, change: (cluster: Record<string, unknown>, server: URL) => void): Promise<string> {
