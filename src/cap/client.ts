@@ -10,7 +10,7 @@ import type { ClientIdentity } from './identity.js';
 import { MAX_CAP_RESPONSE_BYTES } from './limits.js';
 import { buildCredentialsUrl, describeUrl, type CapQuery } from './url.js';
 import { classifyNetworkError, classifyStatus, midBodyError } from './failures.js';
-import { backoffDelayMs, type RetryPolicy } from './retry.js';
+import { backoffDelayMs, type RetryPolicy } from '../core/retry.js';
 
 export interface CapClientOptions {
   capUrl: URL;

@@ -1,7 +1,7 @@
 import { displayUrl } from '../core/display-url.js';
 import { failedAtProxy, failedToReach } from '../core/proxy-failure.js';
 import { CapError } from '../core/errors.js';
-import { parseRetryAfter } from './retry.js';
+import { parseRetryAfter } from '../core/retry.js';
 
 /**
  * Turns a network or TLS failure into a CapError whose message names the URL (never its

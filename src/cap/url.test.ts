@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { backoffDelayMs, parseRetryAfter, retryPolicyFor } from './retry.js';
+import { backoffDelayMs, parseRetryAfter, retryPolicyFor } from '../core/retry.js';
 import { buildCredentialsUrl, describeUrl, missingSettings, placeholdersOf, requiredSettings, validateCapUrl } from './url.js';
 
 const Q = { agency: 'AG Y', mission: 'M&1', role: 'role/x' };

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
-import { DEFAULT_RETRY, MAX_RETRY_FOR_MS, retryPolicyFor } from '../cap/retry.js';
+import { DEFAULT_RETRY, MAX_RETRY_FOR_MS, retryPolicyFor } from '../core/retry.js';
 import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { CERTS_SECRET_NAME, TRUSTED_CA_CONFIGMAP_NAME } from '../manifests/kubernetes-objects.js';
 import { validateCapUrl } from '../cap/url.js';

@@ -2,7 +2,7 @@ import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { CoreV1Event, KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { Agent, Pool, ProxyAgent, request, type buildConnector, type Dispatcher } from 'undici';
-import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../cap/retry.js';
+import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../core/retry.js';
 import { failedAtProxy, markProxyHopFailures } from '../core/proxy-failure.js';
 
 export const CREDENTIALS_REQUEST_GROUP = 'cloudcredential.openshift.io';
@@ -23,8 +23,10 @@ export class KubeRequestError extends Error {
     readonly reason: string | undefined,
     /** Field paths of a 422 Invalid answer, e.g. `data[bad key]`; never the cause messages. */
     readonly fields: string[],
-    /** What a failed connection tried to reach (address or host name, port), to tell the proxy from the API server. */
-    /** `atProxy`: the connection to the kubeconfig's proxy itself failed (its TLS handshake above all), not the one to the API server. */
+    /**
+     * What a failed connection tried to reach (address or host name, port), to tell the proxy from the API server;
+     * `atProxy`: the connection to the kubeconfig's proxy itself failed (its TLS handshake above all), not the one to the API server.
+     */
     readonly tried: { address?: string; hostname?: string; port?: number; atProxy?: boolean } = {},
   ) {
     super(status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : `request failed (${code ?? 'unknown error'})`);
@@ -41,7 +43,6 @@ export interface ApiEndpoint {
 
 /** The few API calls the cluster refresh makes; tests and the refresh code see only this. */
 export interface KubeApi extends ApiEndpoint {
-  readonly server: string;
   listCredentialsRequests(namespace: string): Promise<unknown[]>;
   readSecret(namespace: string, name: string): Promise<V1Secret>;
   replaceSecret(namespace: string, name: string, body: V1Secret): Promise<V1Secret>;
