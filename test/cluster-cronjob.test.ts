@@ -312,7 +312,14 @@ describe('in a pod: the service account token files', () => {
     const report = await refreshCluster(
       { target: ['openshift-machine-api/aws-cloud-credentials'] },
       settings,
-      { fetchCredentials: async (q) => (asked.push(q.role), fakeCreds), now: () => new Date(), logger: silentLogger },
+      {
+        fetchCredentials: async (q) => {
+          asked.push(q.role);
+          return fakeCreds;
+        },
+        now: () => new Date(),
+        logger: silentLogger,
+      },
       context({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, HOME: join(work, 'no-home') }),
       { serviceAccountDir: saDir },
     );

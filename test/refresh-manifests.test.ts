@@ -192,6 +192,11 @@ describe('one failure never blocks the others', () => {
 });
 
 describe('each CAP failure ends in a message that names the cure', () => {
+  /** The simulator answers ROLE with BEHAVIOUR; the case refreshes a Secret of that role. */
+  const behaving = (role: string, behaviour: Parameters<typeof cap.sim.setBehaviour>[1]) => {
+    cap.sim.setBehaviour(role, behaviour);
+    return { role };
+  };
   const cases: [string, () => Promise<{ args?: string[]; env?: Record<string, string>; role?: string; cleanup?: () => Promise<void> }>, RegExp][] = [
     [
       'a TLS alert for an untrusted client certificate',
@@ -207,45 +212,27 @@ describe('each CAP failure ends in a message that names the cure', () => {
       /closed the connection without answering .*client certificate/,
     ],
     ['unknown server CA', async () => ({ args: ['--ca', cap.files.wrongCa] }), /not signed by a trusted CA .*--ca/],
-    [
-      '401',
-      async () => (cap.sim.setBehaviour('r401', { kind: 'status', status: 401 }), { role: 'r401' }),
-      /does not allow this client certificate to use role r401 .*HTTP 401/,
-    ],
+    ['401', async () => behaving('r401', { kind: 'status', status: 401 }), /does not allow this client certificate to use role r401 .*HTTP 401/],
     ['404 for a wrong CAP_URL path', async () => ({ env: { CAP_URL: `${cap.sim.url}/wrong/prefix` } }), /Not Found .*check CAP_URL/],
-    ['5xx', async () => (cap.sim.setBehaviour('r503', { kind: 'status', status: 503 }), { role: 'r503' }), /server error .*HTTP 503/],
-    [
-      'a timeout',
-      async () => (cap.sim.setBehaviour('rstall', { kind: 'stall' }), { role: 'rstall', args: ['--timeout', '300ms'] }),
-      /did not answer within 0s|did not answer within/,
-    ],
-    ['a dropped connection', async () => (cap.sim.setBehaviour('rdrop', { kind: 'drop' }), { role: 'rdrop' }), /closed the connection without answering/],
-    ['HTML with status 200', async () => (cap.sim.setBehaviour('rhtml', { kind: 'html' }), { role: 'rhtml' }), /HTML page instead of JSON/],
-    [
-      'a body that is not JSON',
-      async () => (cap.sim.setBehaviour('rjunk', { kind: 'malformed', body: '{"Credentials": {"AccessKeyId": "AS' }), { role: 'rjunk' }),
-      /not valid JSON/,
-    ],
+    ['5xx', async () => behaving('r503', { kind: 'status', status: 503 }), /server error .*HTTP 503/],
+    ['a timeout', async () => ({ ...behaving('rstall', { kind: 'stall' }), args: ['--timeout', '300ms'] }), /did not answer within 0s|did not answer within/],
+    ['a dropped connection', async () => behaving('rdrop', { kind: 'drop' }), /closed the connection without answering/],
+    ['HTML with status 200', async () => behaving('rhtml', { kind: 'html' }), /HTML page instead of JSON/],
+    ['a body that is not JSON', async () => behaving('rjunk', { kind: 'malformed', body: '{"Credentials": {"AccessKeyId": "AS' }), /not valid JSON/],
     [
       'a missing field',
-      async () => (
-        cap.sim.setBehaviour('rmiss', {
+      async () =>
+        behaving('rmiss', {
           kind: 'malformed',
           body: JSON.stringify({
             Credentials: { AccessKeyId: 'ASIAPLANTEDKEY000001', SecretAccessKey: 'planted-secret-in-partial-body', Expiration: '2099-01-01T00:00:00Z' },
           }),
         }),
-        { role: 'rmiss' }
-      ),
       /lacks a non-empty string for Credentials\.SessionToken/,
     ],
-    ['expired credentials', async () => (cap.sim.setBehaviour('rexp', { kind: 'expired' }), { role: 'rexp' }), /already expired .*check the clock/],
-    [
-      'a non-UTF-8 body',
-      async () => (cap.sim.setBehaviour('rbin', { kind: 'malformed', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), { role: 'rbin' }),
-      /not UTF-8/,
-    ],
-    ['a body over the size cap', async () => (cap.sim.setBehaviour('rhuge', { kind: 'huge', bytes: 200_000 }), { role: 'rhuge' }), /larger than 65536 bytes/],
+    ['expired credentials', async () => behaving('rexp', { kind: 'expired' }), /already expired .*check the clock/],
+    ['a non-UTF-8 body', async () => behaving('rbin', { kind: 'malformed', body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), /not UTF-8/],
+    ['a body over the size cap', async () => behaving('rhuge', { kind: 'huge', bytes: 200_000 }), /larger than 65536 bytes/],
     [
       'an HTTP 400 HTML page for an untrusted certificate (nginx)',
       async () => {

@@ -18,7 +18,8 @@ export type CapWorkerMessage =
   | { type: 'issued'; accessKeyId: string }
   | { type: 'stopped' };
 
-const port = parentPort!;
+if (!parentPort) throw new Error('cap-worker.ts runs as a worker thread of the benchmark');
+const port = parentPort;
 const data = workerData as CapWorkerData;
 const post = (m: CapWorkerMessage) => port.postMessage(m);
 

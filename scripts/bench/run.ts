@@ -14,6 +14,7 @@ import type { CapWorkerData, CapWorkerMessage } from './cap-worker.js';
 import { createThrowawayPki } from '../../src/sim/pki.js';
 import { largeSecretManifest } from '../../src/sim/large-manifest.js';
 import { applyCredentialsToManifest, findManagedSecrets } from '../../src/disk/secret-manifest.js';
+import { renderColumns } from '../../src/core/report.js';
 import { startKubeApiServer, type KubeApiServer } from '../../test/support/kube-api-server.js';
 
 const CAP_DELAY_MS = 50;
@@ -71,7 +72,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--runs') opts.runs = value();
     else if (a === '--shell-runs') opts.shellRuns = value();
     else if (a === '--concurrency') opts.concurrency = value();
-    else if (a === '--node-arg' && argv[i + 1]) opts.nodeArgs.push(argv[++i]!);
+    else if (a === '--node-arg' && argv[i + 1]) opts.nodeArgs.push(String(argv[++i]));
     else if (a === '--skip-shell') opts.skipShell = true;
     else throw new Error(`unknown argument ${a}; use --json, --runs N, --shell-runs N, --concurrency N, --node-arg FLAG, --skip-shell`);
   }
@@ -81,7 +82,8 @@ function parseArgs(argv: string[]): Options {
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const at = (i: number) => s[i] ?? Number.NaN;
+  return s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 };
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 const b64 = (t: string) => Buffer.from(t).toString('base64');
@@ -263,8 +265,10 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
     const shell = join(root, 'scripts', 'bench', 'shell-refresh.sh');
     // kubectl's discovery cache is warm on an administrator's workstation: warm it once, untimed.
     seed(kube, targets);
+    const [first] = targets;
+    if (!first) throw new Error('the benchmark has no targets');
     must(
-      (await run('kubectl', ['get', 'secret', '-n', targets[0]!.namespace, targets[0]!.name, '-o', 'json'], env)).code === 0,
+      (await run('kubectl', ['get', 'secret', '-n', first.namespace, first.name, '-o', 'json'], env)).code === 0,
       'kubectl get works against the test server',
     );
     for (let i = 0; i < (opts.skipShell ? 0 : opts.shellRuns); i++) {
@@ -461,15 +465,12 @@ export async function main({ root, capWorker, argv }: { root: string; capWorker:
       ],
       ['server_cpu_ms_per_refresh', String(result.server_cpu_ms_per_refresh), '(info)', 'CPU of this process (both test servers) during one refresh'],
     ];
-    const width = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['FIGURE', 'VALUE', 'TARGET'][c]!.length));
-    const line = (r: string[]) => r.map((cell, c) => (c < 3 ? cell.padEnd(width[c]!) : cell)).join('  ');
     process.stdout.write(
       [
         `cap-token-refresh benchmark: ${SECRETS} Secrets over ${ROLES} roles, CAP answering after ${CAP_DELAY_MS} ms, --concurrency ${opts.concurrency}`,
         `on ${result.machine}`,
         '',
-        line(['FIGURE', 'VALUE', 'TARGET', 'DETAIL']),
-        ...rows.map(line),
+        ...renderColumns([['FIGURE', 'VALUE', 'TARGET', 'DETAIL'], ...rows]),
         '',
         `targets: ${Object.entries(targetsMet)
           .map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`)

@@ -138,7 +138,11 @@ export function cronJobSettings(): { schedule: string; periodMs: number; args: s
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const wallStart = Date.now();
   const random = seededRandom(options.seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => {
+    const item = items[Math.floor(random() * items.length)];
+    if (item === undefined) throw new Error('the soak picked from an empty list');
+    return item;
+  };
   const span = options.days * DAY;
   const { schedule, periodMs, args } = cronJobSettings();
   const renewBefore = flagValue(args, '--renew-before');
@@ -388,7 +392,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 function flagValue(args: readonly string[], flag: string): string | undefined {
   const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
   if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
+  const arg = args[i] ?? '';
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[i + 1];
 }
 
 function firstLine(value: unknown): string {

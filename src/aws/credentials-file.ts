@@ -100,14 +100,15 @@ export function setProfileCredentials(text: string, profile: string, creds: Prof
   const cr = eol === '\r\n' ? '\r' : '';
   const missing = CREDENTIAL_FILE_KEYS.filter((k) => !found.has(k)).map((k) => ({ body: `${k} = ${values[k]}`, cr }));
   const lastIndex = lines.length - 1;
+  const lastLine = lines.at(-1);
   const appendsAtEnd = insertAfter < 0 || (insertAfter === lastIndex && missing.length > 0);
   // A file without a final line break gets one before lines are added after its last line.
   const endsWithBreak = hadFinalBreak || appendsAtEnd;
-  if (!hadFinalBreak && appendsAtEnd && lastIndex >= 0) lines[lastIndex] = { ...lines[lastIndex]!, cr };
+  if (!hadFinalBreak && appendsAtEnd && lastLine) lines[lastIndex] = { ...lastLine, cr };
   if (insertAfter >= 0) {
     lines.splice(insertAfter + 1, 0, ...missing);
   } else {
-    const needsGap = lastIndex >= 0 && lines[lastIndex]!.body.trim() !== '';
+    const needsGap = lastLine !== undefined && lastLine.body.trim() !== '';
     lines.push(...(needsGap ? [{ body: '', cr }] : []), { body: `[${profile}]`, cr }, ...missing);
   }
   return lines.map((l) => `${l.body}${l.cr}`).join('\n') + (endsWithBreak ? '\n' : '');
@@ -161,14 +162,14 @@ export function checkCredentialsFileText(bytes: Uint8Array): string | undefined 
 
 /** The line without its comment, trimmed, as the SDKs see it. */
 function stripComment(body: string): string {
-  return body.split(/(?:^|\s)[;#]/)[0]!.trim();
+  return (body.split(/(?:^|\s)[;#]/)[0] ?? '').trim();
 }
 
 /** `key = old  # note` -> `key = new  # note`: spacing around `=` and a trailing comment are kept. */
 function replaceValue(body: string, value: string): string {
   const eq = body.indexOf('=');
   const rest = body.slice(eq + 1);
-  const lead = /^[ \t]*/.exec(rest)![0];
+  const lead = /^[ \t]*/.exec(rest)?.[0] ?? '';
   const comment = /\s[;#].*$/.exec(rest)?.[0] ?? '';
   return `${body.slice(0, eq + 1)}${lead}${value}${comment}`;
 }

@@ -61,7 +61,7 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   if (src.ca && caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(`the CA bundle ${src.ca} (--ca) holds no PEM certificate`);
   }
-  const { certPem, proof } = src.pkcs12 ? await loadPkcs12(src, deps) : await loadPem(src, deps);
+  const { certPem, proof } = src.pkcs12 ? await loadPkcs12(src.pkcs12, src, deps) : await loadPem(src, deps);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -111,8 +111,7 @@ async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<Loaded
   }
 }
 
-async function loadPkcs12(src: IdentitySources, deps: IdentityDeps): Promise<LoadedIdentity> {
-  const file = src.pkcs12!;
+async function loadPkcs12(file: string, src: IdentitySources, deps: IdentityDeps): Promise<LoadedIdentity> {
   const bundle = await readFileOrThrow(file, '--pkcs12', deps);
   await warnIfReadableByOthers(file, '--pkcs12', deps);
   const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : new Secret('');

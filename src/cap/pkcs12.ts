@@ -95,16 +95,15 @@ async function decodeWithForge(bundle: Buffer, passphrase: string): Promise<{ ce
   } catch (err) {
     throw new Pkcs12Error(/mac|password/i.test((err as Error).message) ? 'wrong-passphrase' : 'damaged');
   }
+  const bagsOf = (oid: string | undefined) => (oid ? (p12.getBags({ bagType: oid })[oid] ?? []) : []);
   const { certBag, pkcs8ShroudedKeyBag, keyBag } = forge.pki.oids;
   const der = (asn1: forgeTypes.asn1.Asn1) => Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
-  const bag = (p12.getBags({ bagType: pkcs8ShroudedKeyBag! })[pkcs8ShroudedKeyBag!]?.[0] ?? p12.getBags({ bagType: keyBag! })[keyBag!]?.[0]) as
-    | { key?: forgeTypes.pki.PrivateKey | null; asn1?: forgeTypes.asn1.Asn1 }
-    | undefined;
+  const bag = (bagsOf(pkcs8ShroudedKeyBag)[0] ?? bagsOf(keyBag)[0]) as { key?: forgeTypes.pki.PrivateKey | null; asn1?: forgeTypes.asn1.Asn1 } | undefined;
   const keyInfo = bag?.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)) : bag?.asn1;
   if (!keyInfo) throw new Pkcs12Error('no-key');
   try {
     const key = createPrivateKey({ key: der(keyInfo), format: 'der', type: 'pkcs8' });
-    const certs = (p12.getBags({ bagType: certBag! })[certBag!] ?? []).flatMap((b) => {
+    const certs = bagsOf(certBag).flatMap((b) => {
       const asn1 = b.cert ? forge.pki.certificateToAsn1(b.cert) : (b as { asn1?: forgeTypes.asn1.Asn1 }).asn1;
       return asn1 ? [new X509Certificate(der(asn1))] : [];
     });

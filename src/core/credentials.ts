@@ -1,4 +1,4 @@
-import { SECRET_KEY_ACCESS_KEY_ID, SECRET_KEY_CREDENTIALS, SECRET_KEY_SECRET_ACCESS_KEY } from './names.js';
+import { type SECRET_CREDENTIAL_KEYS, SECRET_KEY_ACCESS_KEY_ID, SECRET_KEY_CREDENTIALS, SECRET_KEY_SECRET_ACCESS_KEY } from './names.js';
 
 /** One set of STS session credentials as CAP hands them out. */
 export interface CapCredentials {
@@ -25,7 +25,7 @@ export function renderCredentialsIni(creds: CapCredentials, profile = 'default')
 }
 
 /** The three Secret keys every write sets, as plain strings (not yet base64). */
-export function buildSecretStringData(creds: CapCredentials): Record<string, string> {
+export function buildSecretStringData(creds: CapCredentials): Record<(typeof SECRET_CREDENTIAL_KEYS)[number], string> {
   return {
     [SECRET_KEY_ACCESS_KEY_ID]: creds.accessKeyId,
     [SECRET_KEY_SECRET_ACCESS_KEY]: creds.secretAccessKey,

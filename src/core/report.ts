@@ -51,10 +51,11 @@ export function renderReportTable(report: Report, now: Date): string {
 /** Rows as aligned columns; every cell is escaped (escapeControl), so no value adds a line or moves the cursor. */
 export function renderColumns(given: string[][]): string[] {
   const rows = given.map((r) => r.map((cell) => escapeControl(cell)));
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd(),
   );

@@ -14,7 +14,7 @@ const PLAIN_INI_KEYS = new Set(['aws_access_key_id', 'aws_secret_access_key', 'a
 export function findSecretDataProblem(values: Readonly<Record<string, string | undefined>>): string | undefined {
   const empty = [SECRET_KEY_ACCESS_KEY_ID, SECRET_KEY_SECRET_ACCESS_KEY, SECRET_KEY_CREDENTIALS].filter((k) => !values[k]?.trim());
   if (empty.length > 0) return `${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty or missing`;
-  const keys = iniKeys(values[SECRET_KEY_CREDENTIALS]!);
+  const keys = iniKeys(values[SECRET_KEY_CREDENTIALS] ?? '');
   const other = [...keys.keys()].filter((k) => !PLAIN_INI_KEYS.has(k));
   if (other.length > 0) {
     const named = other.filter((k) => /^[A-Za-z0-9_.-]{1,64}$/.test(k));

@@ -255,7 +255,7 @@ function renderDoc(m: DocModel): string {
       .map(([k, map]) => `${k}:${renderMap(map, s, s)}`),
   ];
   // Foreign keys between the others.
-  m.topExtra.forEach(([k, v], i) => top.splice(Math.min(top.length, 1 + ((i * 3) % top.length)), 0, `${k}:${v.block(' '.repeat(s))}`));
+  for (const [i, [k, v]] of m.topExtra.entries()) top.splice(Math.min(top.length, 1 + ((i * 3) % top.length)), 0, `${k}:${v.block(' '.repeat(s))}`);
   return `${m.headComment}${top.join('')}`;
 }
 
@@ -427,7 +427,7 @@ describe('applyCredentialsToManifest changes only what it writes (property)', ()
         const before = toJs(text);
         const after = toJs(out);
         expect(after.length).toBe(before.length);
-        after.forEach((doc, i) => expect(doc).toEqual(managed.includes(i) ? expectedAfter(before[i], creds, refreshedAt, issuedRole) : before[i]));
+        for (const [i, doc] of after.entries()) expect(doc).toEqual(managed.includes(i) ? expectedAfter(before[i], creds, refreshedAt, issuedRole) : before[i]);
         // Line endings: CRLF stays CRLF in what is added too.
         if (crlf) expect(out.replace(/\r\n/g, '')).not.toContain('\n');
         // Unmanaged-only files are not touched at all; the same edit again changes nothing.

@@ -179,6 +179,13 @@ interface Splice {
 /** An edit that cannot be made without touching bytes it does not own; the file is then left as it was. */
 class InPlaceEditError extends Error {}
 
+/** items[i], which the caller has counted on; if it is not there, the edit is refused (nothing is written). */
+function itemAt<T>(items: readonly T[], i: number): T {
+  const item = items[i];
+  if (item === undefined) throw new InPlaceEditError('an item out of range');
+  return item;
+}
+
 /**
  * Writes credentials into the Secret documents at `docIndexes`: the three keys under
  * `stringData` (removed from `data`, and `data` removed when nothing else is left in it),
@@ -237,7 +244,7 @@ export function applyCredentialsToManifest(text: string, docIndexes: number[], c
       [
         'stringData',
         {
-          entries: SECRET_CREDENTIAL_KEYS.map((k): Entry => [k, { value: stringData[k]!, type: k === 'credentials' ? Scalar.BLOCK_LITERAL : Scalar.PLAIN }]),
+          entries: SECRET_CREDENTIAL_KEYS.map((k): Entry => [k, { value: stringData[k], type: k === 'credentials' ? Scalar.BLOCK_LITERAL : Scalar.PLAIN }]),
         },
       ],
     ];
@@ -277,7 +284,7 @@ function verifyEdit(out: string, count: number, expected: Map<number, unknown>):
   }
   if (docs.length !== count) throw failed('the number of documents changed');
   for (const [i, want] of expected) {
-    if (!isDeepStrictEqual(docs[i]!.toJS({ mapAsMap: true }), want)) throw failed(`document ${i} does not read back as written`);
+    if (!isDeepStrictEqual(docs[i]?.toJS({ mapAsMap: true }), want)) throw failed(`document ${i} does not read back as written`);
   }
 }
 
@@ -461,7 +468,7 @@ class SourceEditor {
     let lines = this.renderBlock(entries);
     for (let step = this.step + 1; step <= this.step + 40; step++) {
       let header = lines.length - 1;
-      while (header >= 0 && !/[|>][-+1-9]*$/.test(lines[header]!)) header -= 1;
+      while (header >= 0 && !/[|>][-+1-9]*$/.test(lines[header] ?? '')) header -= 1;
       const content = lines.slice(header + 1).find((l) => l.trim() !== '');
       if (header < 0 || content === undefined || col + content.length - content.trimStart().length > deepest) break;
       lines = this.renderBlock(entries, step);
@@ -475,10 +482,10 @@ class SourceEditor {
     const line = /([ \t]*)([^\n]*)(\n|$)/y;
     line.lastIndex = pos;
     for (let m = line.exec(this.text); m && m[0] !== ''; m = line.exec(this.text)) {
-      const rest = m[2]!.replace(/\r$/, '');
+      const rest = (m[2] ?? '').replace(/\r$/, '');
       if (rest === '') continue;
       if (!rest.startsWith('#')) break;
-      deepest = Math.max(deepest, m[1]!.length);
+      deepest = Math.max(deepest, (m[1] ?? '').length);
     }
     return deepest;
   }
@@ -526,13 +533,15 @@ class SourceEditor {
       }
       const lines = this.renderBlockBefore([[key, value]], col, end);
       const comment = this.trailingComment(item);
-      if (comment && (lines.length === 1 || /(:|[|>][-+1-9]*)$/.test(lines[0]!))) lines[0] += comment;
+      if (comment && (lines.length === 1 || /(:|[|>][-+1-9]*)$/.test(lines[0] ?? ''))) lines[0] += comment;
       const body = lines.map((l, n) => (n === 0 || l === '' ? l : indent + l)).join(this.eol);
       this.splice(start, end, body + (this.text[end - 1] === '\n' ? this.eol : ''));
     }
     const added = prune(inserts);
     if (added.length === 0) return;
-    const at = this.itemEnd(last(pairs)!.srcToken!);
+    const lastItem = last(pairs)?.srcToken;
+    if (!lastItem) throw new InPlaceEditError('a key without source');
+    const at = this.itemEnd(lastItem);
     const body = this.renderBlockBefore(added, col, at)
       .map((l) => (l === '' ? l : indent + l))
       .join(this.eol);
@@ -556,17 +565,17 @@ class SourceEditor {
       const n = pairs.indexOf(pair);
       if (value === null) removed.push(n);
       else if ('entries' in value && isMap(pair.value)) this.edit(pair.value, value.entries);
-      else this.splice(this.itemContentStart(items[n]!), this.flowValueEnd(items[n]!), this.renderFlow([[key, value]])[0]!);
+      else this.splice(this.itemContentStart(itemAt(items, n)), this.flowValueEnd(itemAt(items, n)), this.renderFlow([[key, value]]).join(''));
     }
     removed.sort((a, b) => a - b);
     for (let r = 0; r < removed.length; ) {
       let s = r;
-      while (s + 1 < removed.length && removed[s + 1] === removed[s]! + 1) s += 1;
-      const [a, b] = [removed[r]!, removed[s]!];
+      while (s + 1 < removed.length && itemAt(removed, s + 1) === itemAt(removed, s) + 1) s += 1;
+      const [a, b] = [itemAt(removed, r), itemAt(removed, s)];
       // Remove the run with the comma after it, or (at the end) the comma before it.
-      if (b + 1 < items.length) this.splice(this.itemContentStart(items[a]!), this.itemContentStart(items[b + 1]!), '');
-      else if (a > 0) this.splice(this.flowValueEnd(items[a - 1]!), this.flowValueEnd(items[b]!), '');
-      else this.splice(this.itemContentStart(items[0]!), this.flowValueEnd(items[b]!), '');
+      if (b + 1 < items.length) this.splice(this.itemContentStart(itemAt(items, a)), this.itemContentStart(itemAt(items, b + 1)), '');
+      else if (a > 0) this.splice(this.flowValueEnd(itemAt(items, a - 1)), this.flowValueEnd(itemAt(items, b)), '');
+      else this.splice(this.itemContentStart(itemAt(items, 0)), this.flowValueEnd(itemAt(items, b)), '');
       r = s + 1;
     }
     const added = prune(inserts);

@@ -26,71 +26,78 @@ export class CronScheduleError extends Error {}
 function parseField(text: string, field: (typeof FIELDS)[number]): Set<number> {
   const values = new Set<number>();
   for (const part of text.split(',')) {
-    const m = /^(\*|\d+(?:-\d+)?)(?:\/(\d+))?$/.exec(part);
+    const m = /^(?:(\*)|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
     if (!m) throw new CronScheduleError(`the ${field.name} field "${text}" is not understood (use numbers, *, ranges, steps and lists)`);
-    const range = m[1] === '*' ? [field.min, field.max] : m[1]!.split('-').map(Number);
-    const from = range[0]!;
-    const to = range.length === 2 ? range[1]! : m[2] && m[1] !== '*' ? field.max : range[0]!;
-    const step = m[2] ? Number(m[2]) : 1;
+    const [, star, low, high, stepText] = m;
+    const from = star ? field.min : Number(low);
+    // A single number with a step ("5/15") runs from it to the field's end, as cron reads it.
+    const to = star ? field.max : high !== undefined ? Number(high) : stepText ? field.max : from;
+    const step = stepText ? Number(stepText) : 1;
     if (from < field.min || to > field.max || from > to || step < 1) throw new CronScheduleError(`the ${field.name} field "${text}" is out of range`);
     for (let v = from; v <= to; v += step) values.add(field.name === 'day of week' && v === 7 ? 0 : v);
   }
   return values;
 }
 
-/** Longest gap between consecutive runs, in ms, over four years of minutes (UTC, as the CronJob controller counts without a timeZone). */
-export function longestCronGapMs(schedule: string): number {
+interface Schedule {
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  runsOnDay(d: Date): boolean;
+}
+
+function parseSchedule(schedule: string): Schedule {
   const expanded = MACROS[schedule.trim()] ?? schedule.trim();
   const parts = expanded.split(/\s+/);
-  if (parts.length !== 5) throw new CronScheduleError(`"${schedule}" is not a cron schedule of five fields`);
-  const [minutes, hours, doms, months, dows] = parts.map((p, i) => parseField(p, FIELDS[i]!));
-  const domStar = parts[2]!.startsWith('*');
-  const dowStar = parts[4]!.startsWith('*');
-  const dayMatches = (d: Date) => {
-    const dom = doms!.has(d.getUTCDate());
-    const dow = dows!.has(d.getUTCDay());
-    // Vixie cron: when both day fields are restricted, either may match.
-    if (domStar || dowStar) return dom && dow;
-    return dom || dow;
-  };
-  const start = Date.UTC(2024, 0, 1);
-  const end = Date.UTC(2028, 0, 1);
-  let first: number | undefined;
-  let last: number | undefined;
-  let longest = 0;
-  for (let day = start; day < end; day += 86_400_000) {
-    const d = new Date(day);
-    if (!months!.has(d.getUTCMonth() + 1) || !dayMatches(d)) continue;
-    for (const h of [...hours!].sort((a, b) => a - b)) {
-      for (const m of [...minutes!].sort((a, b) => a - b)) {
-        const t = day + h * 3_600_000 + m * 60_000;
-        if (last !== undefined) longest = Math.max(longest, t - last);
-        first ??= t;
-        last = t;
-      }
-    }
+  const [minute, hour, dom, month, dow] = parts;
+  if (parts.length !== 5 || minute === undefined || hour === undefined || dom === undefined || month === undefined || dow === undefined) {
+    throw new CronScheduleError(`"${schedule}" is not a cron schedule of five fields`);
   }
-  if (first === undefined || last === undefined || first === last) throw new CronScheduleError(`"${schedule}" does not run repeatedly`);
+  const [minuteField, hourField, domField, monthField, dowField] = FIELDS;
+  const doms = parseField(dom, domField);
+  const months = parseField(month, monthField);
+  const dows = parseField(dow, dowField);
+  const bothDaysRestricted = !dom.startsWith('*') && !dow.startsWith('*');
+  const ascending = (values: Set<number>) => [...values].sort((a, b) => a - b);
+  return {
+    minutes: ascending(parseField(minute, minuteField)),
+    hours: ascending(parseField(hour, hourField)),
+    runsOnDay(d) {
+      if (!months.has(d.getUTCMonth() + 1)) return false;
+      const byDom = doms.has(d.getUTCDate());
+      const byDow = dows.has(d.getUTCDay());
+      // Vixie cron: when both day fields are restricted, either may match.
+      return bothDaysRestricted ? byDom || byDow : byDom && byDow;
+    },
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Longest gap between consecutive runs, in ms, over four years of minutes (UTC, as the CronJob controller counts without a timeZone). */
+export function longestCronGapMs(schedule: string): number {
+  let previous: number | undefined;
+  let longest = 0;
+  for (const t of runsBetween(parseSchedule(schedule), Date.UTC(2024, 0, 1), Date.UTC(2028, 0, 1))) {
+    if (previous !== undefined) longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  if (longest === 0) throw new CronScheduleError(`"${schedule}" does not run repeatedly`);
   return longest;
 }
 
-/** The run times of a schedule in [fromMs, toMs), minute by minute (for tests and simulations). */
+/** The run times of a schedule in [fromMs, toMs), in ms, ascending (for tests and simulations). */
 export function cronRuns(schedule: string, fromMs: number, toMs: number): number[] {
-  const expanded = MACROS[schedule.trim()] ?? schedule.trim();
-  const parts = expanded.split(/\s+/);
-  if (parts.length !== 5) throw new CronScheduleError(`"${schedule}" is not a cron schedule of five fields`);
-  const [minutes, hours, doms, months, dows] = parts.map((p, i) => parseField(p, FIELDS[i]!));
-  const runs: number[] = [];
-  for (let t = Math.ceil(fromMs / 60_000) * 60_000; t < toMs; t += 60_000) {
-    const d = new Date(t);
-    if (
-      minutes!.has(d.getUTCMinutes()) &&
-      hours!.has(d.getUTCHours()) &&
-      doms!.has(d.getUTCDate()) &&
-      months!.has(d.getUTCMonth() + 1) &&
-      dows!.has(d.getUTCDay())
-    )
-      runs.push(t);
+  return [...runsBetween(parseSchedule(schedule), fromMs, toMs)];
+}
+
+function* runsBetween({ minutes, hours, runsOnDay }: Schedule, fromMs: number, toMs: number): Generator<number> {
+  for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < toMs; day += DAY_MS) {
+    if (!runsOnDay(new Date(day))) continue;
+    for (const h of hours) {
+      for (const m of minutes) {
+        const t = day + h * 3_600_000 + m * 60_000;
+        if (t >= fromMs && t < toMs) yield t;
+      }
+    }
   }
-  return runs;
 }

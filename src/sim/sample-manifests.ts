@@ -18,7 +18,8 @@ const COMPONENTS = componentNames(DEFAULT_INSTALL_SECRETS);
 /** Each sample Secret with the `<component>` of its `cap-<component>-secret.yaml`, as `generate` names it. */
 export const SAMPLE_OPERATOR_SECRETS: readonly (SecretRef & { component: string })[] = DEFAULT_INSTALL_SECRETS.map((ref) => ({
   ...ref,
-  component: COMPONENTS.get(secretKey(ref))!,
+  // componentNames names every Secret it is given.
+  component: COMPONENTS.get(secretKey(ref)) ?? ref.name,
 }));
 
 /** A Secret manifest rendered exactly as `generate` renders it. */

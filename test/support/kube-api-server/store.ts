@@ -18,8 +18,8 @@ export class ObjectStore {
   }
 
   private table(type: ResourceType): Map<string, KubeObject> {
-    let table = this.byType.get(type);
-    if (!table) this.byType.set(type, (table = new Map()));
+    const table = this.byType.get(type) ?? new Map<string, KubeObject>();
+    this.byType.set(type, table);
     return table;
   }
 
