@@ -452,6 +452,16 @@ describe('configuration errors stop the run before any network call', () => {
     expect(cap.sim.calls.length).toBe(calls);
   });
 
+  it('reports every usage problem at once with status 2, before any configuration is read (no CAP_URL, no certificate)', async () => {
+    const dir = await makeManifestDir(THREE.slice(0, 1));
+    const r = await runCli(['refresh', '--manifests', dir, '--target', 'ns/x', '--renew-before', 'soonish', '--concurrency', '0'], { env: { HOME: cap.dir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /the command line has 3 problems:\n {2}--renew-before soonish is not a duration.*\n {2}--concurrency must be a whole number.*\n {2}--target names Secrets in a cluster; it cannot be combined with --manifests/,
+    );
+    expect(r.stderr).not.toMatch(/CAP_URL|certificate/);
+  });
+
   it('warns with the date when the client certificate expires within 30 days', async () => {
     const soon = issueCertificate(cap.pki.ca, { commonName: 'soon', usage: 'client', notAfter: new Date(Date.now() + 10 * 86_400_000) });
     await writeFile(join(cap.dir, 'soon.crt'), soon.certPem);

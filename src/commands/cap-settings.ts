@@ -3,15 +3,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createCapClient, DEFAULT_MAX_BODY_BYTES, type CapClient } from '../cap/client.js';
 import { loadClientIdentity, type ClientIdentity, type IdentitySources } from '../cap/identity.js';
-import { DEFAULT_RETRY, MAX_RETRY_FOR_MS, retryPolicyFor } from '../core/retry.js';
+import { retryPolicyFor } from '../core/retry.js';
 import { loadSystemCaBundle } from '../cap/system-ca.js';
 import { CERTS_SECRET_NAME, TRUSTED_CA_CONFIGMAP_NAME } from '../manifests/kubernetes-objects.js';
 import { validateCapUrl } from '../cap/url.js';
-import { parseDuration } from '../core/duration.js';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { CERTS_SECRET_KEYS } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { CommandContext } from './context.js';
+import { capFlags, parseFlags } from './flags.js';
 
 /** CAP settings and client identity as flags give them; env fills what flags leave out. */
 export interface CapFlags extends IdentitySources {
@@ -93,14 +93,7 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
   const givenCertsDir = flags.certsDir ?? env.CAP_CERTS_DIR;
   const certsDir = givenCertsDir ? (isAbsolute(givenCertsDir) ? givenCertsDir : resolve(ctx.cwd, givenCertsDir)) : undefined;
   if (certsDir) fillFromCertsDir(identity, certsDir);
-  const timeoutMs = flags.timeout ? parseDuration(flags.timeout) : 15_000;
-  if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout ${flags.timeout} is not a duration; use for example 15s or 1m`);
-  const retryForMs = flags.retryFor === undefined ? DEFAULT_RETRY.deadlineMs : parseDuration(flags.retryFor);
-  if (retryForMs === undefined || retryForMs <= 0 || retryForMs > MAX_RETRY_FOR_MS)
-    throw new UsageError(`--retry-for ${flags.retryFor} is not a duration up to 1h; use for example 1m or 20m`);
-  const assumeLifetimeMs = flags.assumeLifetime === undefined ? undefined : parseDuration(flags.assumeLifetime);
-  if (flags.assumeLifetime !== undefined && (assumeLifetimeMs === undefined || assumeLifetimeMs <= 0 || assumeLifetimeMs > 36 * 3600_000))
-    throw new UsageError(`--assume-lifetime ${flags.assumeLifetime} is not a duration up to 36h; use for example 1h`);
+  const { timeout: timeoutMs, retryFor: retryForMs, assumeLifetime: assumeLifetimeMs } = parseFlags(capFlags, flags);
   const agency = flags.agency ?? env.AGENCY;
   const mission = flags.mission ?? env.MISSION;
   const account = (flags.account ?? env.CAP_ACCOUNT)?.trim();

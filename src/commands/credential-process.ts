@@ -5,12 +5,12 @@ import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '
 import { cacheFileName, renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
 import { buildCredentialsUrl, describeUrl, missingSettings, PLACEHOLDER_SETTINGS, type CapQuery } from '../cap/url.js';
 import type { CapCredentials } from '../core/credentials.js';
-import { parseDuration } from '../core/duration.js';
-import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
+import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { acquireFileLock, LockBusyError } from '../disk/file-lock.js';
 import { buildCapClient, capRetryDeadlineMs, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
 import { loggerFor, type CommandContext } from './context.js';
+import { credentialProcessFlags, parseFlags } from './flags.js';
 
 export interface CredentialProcessOptions extends CapFlags {
   role: string;
@@ -22,8 +22,6 @@ export interface CredentialProcessOptions extends CapFlags {
   logLevel?: LogLevel;
 }
 
-export const DEFAULT_MIN_REMAINING = '5m';
-
 /**
  * `cap-token-refresh credential-process --role ROLE`: the AWS credential_process JSON on
  * stdout. Cached per (CAP URL, agency, mission, role) in the user's cache folder, so a
@@ -31,11 +29,8 @@ export const DEFAULT_MIN_REMAINING = '5m';
  * connection. Settings are checked first, so a configuration error is one even on a hit.
  */
 export async function credentialProcess(opts: CredentialProcessOptions, ctx: CommandContext): Promise<number> {
+  const { role, minRemaining: minRemainingMs } = parseFlags(credentialProcessFlags, opts);
   const logger = loggerFor(ctx, opts);
-  const role = opts.role?.trim();
-  if (!role) throw new UsageError('--role is empty; give the IAM role CAP should issue credentials for');
-  const minRemainingMs = parseDuration(opts.minRemaining ?? DEFAULT_MIN_REMAINING);
-  if (minRemainingMs === undefined) throw new UsageError(`--min-remaining ${opts.minRemaining} is not a duration; use for example 5m or 90s`);
   const settings = resolveCapSettings(opts, ctx);
   const { agency = '', mission = '', account } = settings;
   const query: CapQuery = { agency, mission, role, ...(account ? { account } : {}) };

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { parseDuration } from '../core/duration.js';
-import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
+import { EXIT_OK, EXIT_TARGETS_FAILED } from '../core/errors.js';
 import { renderReportJson, renderReportTable, reportSucceeded, type Report } from '../core/report.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { requiredSettings } from '../cap/url.js';
 import { runRefresh, type RefreshSettings } from '../refresh/engine.js';
 import { buildCapClient, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
 import { loggerFor, type CommandContext } from './context.js';
+import { parseFlags, refreshFlags } from './flags.js';
 
 export interface RefreshOptions extends CapFlags {
   manifests?: string;
@@ -28,10 +28,10 @@ export interface RefreshOutcome {
 
 /** `cap-token-refresh refresh`: keeps managed Secrets (manifests on disk, or in a cluster) fresh. */
 export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promise<RefreshOutcome> {
+  const flags = parseFlags(refreshFlags, opts);
   const logger = loggerFor(ctx, opts);
   const settings = resolveCapSettings(opts, ctx);
-  const refreshSettings = resolveRefreshSettings(opts, settings);
-  if (opts.manifests && opts.target?.length) throw new UsageError('--target names Secrets in a cluster; it cannot be combined with --manifests');
+  const refreshSettings = resolveRefreshSettings(flags, settings);
   const identity = await loadIdentity(settings, ctx, logger);
 
   const cap = buildCapClient(settings, identity, ctx, logger);
@@ -55,14 +55,13 @@ export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promis
   return { exitCode: reportSucceeded(report) ? EXIT_OK : EXIT_TARGETS_FAILED, report };
 }
 
-export function resolveRefreshSettings(opts: RefreshOptions, cap: { capUrl?: URL; agency?: string; mission?: string; account?: string }): RefreshSettings {
-  const renewBeforeMs = opts.renewBefore === undefined ? 0 : parseDuration(opts.renewBefore);
-  if (renewBeforeMs === undefined) throw new UsageError(`--renew-before ${opts.renewBefore} is not a duration; use for example 20m or 1h`);
-  const concurrency = Number(opts.concurrency ?? 4);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-    throw new UsageError(`--concurrency must be a whole number from 1 to 64, not ${opts.concurrency}`);
+export function resolveRefreshSettings(
+  flags: { renewBefore: number; concurrency: number; force?: unknown },
+  cap: { capUrl?: URL; agency?: string; mission?: string; account?: string },
+): RefreshSettings {
+  const { renewBefore: renewBeforeMs, concurrency } = flags;
   return {
-    policy: { renewBeforeMs, force: Boolean(opts.force) },
+    policy: { renewBeforeMs, force: Boolean(flags.force) },
     concurrency,
     ...(cap.agency ? { agency: cap.agency } : {}),
     ...(cap.mission ? { mission: cap.mission } : {}),

@@ -4,8 +4,8 @@ import { readManifestFile } from '../disk/read-manifest-file.js';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, parseAllDocuments } from 'yaml';
 import { escapeControl } from '../core/display-text.js';
-import { parseDuration, formatDuration } from '../core/duration.js';
-import { EXIT_OK, EXIT_TARGETS_FAILED, UsageError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { EXIT_OK, EXIT_TARGETS_FAILED } from '../core/errors.js';
 import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
 import type { CronJobHealth } from '../manifests/job-health.js';
 import { openPkcs12 } from '../cap/pkcs12.js';
@@ -16,6 +16,7 @@ import { listManifestFiles, loadManifestTargets } from '../disk/manifest-store.j
 import type { LogFormat, LogLevel, Logger } from '../log/logger.js';
 import type { RefreshTarget } from '../refresh/engine.js';
 import { loggerFor, type CommandContext } from './context.js';
+import { parseFlags, statusFlags } from './flags.js';
 
 export type Verdict = 'ok' | 'due' | 'expired' | 'unmanaged';
 
@@ -231,12 +232,9 @@ export interface StatusOptions {
  * Exit 1 when any target is expired or unmanaged, or an alert would fire.
  */
 export async function status(opts: StatusOptions, ctx: CommandContext): Promise<number> {
+  const { renewBefore: renewBeforeMs } = parseFlags(statusFlags, opts);
   const logger = loggerFor(ctx, opts);
-  const renewBeforeMs = opts.renewBefore === undefined ? 0 : parseDuration(opts.renewBefore);
-  if (renewBeforeMs === undefined) throw new UsageError(`--renew-before ${opts.renewBefore} is not a duration; use for example 20m or 1h`);
   const judge = createJudge({ renewBeforeMs, force: false });
-
-  if (opts.manifests && opts.target?.length) throw new UsageError('--target names Secrets in a cluster; it cannot be combined with --manifests');
 
   let targets: StatusTarget[];
   let cronJob: CronJobHealth | undefined;
