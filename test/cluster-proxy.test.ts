@@ -47,6 +47,24 @@ it('reaches the API server through the proxy-url of the kubeconfig', async () =>
   expect((kube.getSecret('team', 'aws-creds')?.data as Record<string, string> | undefined)?.keep).toBe('a2VlcA==');
 });
 
+// The CronJob's HTTPS_PROXY (generate --https-proxy) is for CAP only: the API calls follow a
+// kubeconfig's proxy-url and nothing else, so the in-cluster API server needs no NO_PROXY entry.
+it('HTTPS_PROXY carries the CAP calls and never the API calls', async () => {
+  const file = await kube.writeKubeconfig(dir, 'direct');
+  const envProxy = await startConnectProxy();
+  try {
+    const r = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--force', '--output', 'json'], {
+      env: { ...cap.env, HTTPS_PROXY: envProxy.url },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ result: 'refreshed' });
+    expect(envProxy.tunnels).toContain(new URL(cap.env.CAP_URL ?? '').host);
+    expect(envProxy.tunnels).not.toContain(new URL(kube.url).host);
+  } finally {
+    await envProxy.stop();
+  }
+});
+
 it('refuses a socks proxy-url before any request', async () => {
   const kubeconfig = await kubeconfigWithProxy('socks5://127.0.0.1:1080');
   kube.clearRequests();

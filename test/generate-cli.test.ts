@@ -74,3 +74,63 @@ describe('cap-token-refresh generate', () => {
     expect(run.stderr).toContain(message);
   });
 });
+
+describe('cap-token-refresh generate --https-proxy --no-proxy', () => {
+  const cronJobEnv = async (dir: string) => {
+    const { parse } = await import('yaml');
+    const cronJob = parse(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8'));
+    return cronJob.spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value: string }[];
+  };
+
+  it('writes HTTPS_PROXY and NO_PROXY into the CronJob container, after the CAP settings', async () => {
+    const dir = await makeTempDir();
+    const run = await runCli(
+      [
+        'generate',
+        '--credentials-requests',
+        ocExtractDir,
+        '--https-proxy',
+        'http://proxy.enclave.example:3128',
+        '--no-proxy',
+        ' .enclave.example, 10.0.0.0/8 ',
+      ],
+      { cwd: dir },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const env = await cronJobEnv(dir);
+    expect(env.slice(-2)).toEqual([
+      { name: 'HTTPS_PROXY', value: 'http://proxy.enclave.example:3128' },
+      { name: 'NO_PROXY', value: '.enclave.example,10.0.0.0/8' },
+    ]);
+  });
+
+  it('writes no proxy env without the flags', async () => {
+    const dir = await makeTempDir();
+    expect((await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
+    expect((await cronJobEnv(dir)).map((e) => e.name)).not.toContain('HTTPS_PROXY');
+  });
+
+  it('refuses a proxy URL with a password (exit 3) without quoting it, and writes nothing', async () => {
+    const dir = await makeTempDir();
+    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--https-proxy', 'http://svc:pr0xy-Pa55@proxy.enclave.example:3128'], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('--https-proxy must not carry a user name or password');
+    expect(run.stderr + run.stdout).not.toContain('pr0xy-Pa55');
+    expect(run.stderr + run.stdout).not.toContain('svc:');
+    await expect(readdir(join(dir, 'manifests'))).rejects.toThrow();
+  });
+
+  it.each([
+    [['--https-proxy', 'proxy.enclave.example:3128'], '--https-proxy proxy.enclave.example:3128: give an http:// or https:// URL'],
+    [['--https-proxy', 'socks5://proxy:1080'], '--https-proxy socks5://proxy:1080: give an http:// or https:// URL'],
+    [['--no-proxy', '.enclave.example'], '--no-proxy goes with --https-proxy'],
+    [['--https-proxy', 'http://proxy:3128', '--no-proxy', 'a b'], '--no-proxy: "a b" is not a host'],
+  ])('%j exits 2', async (flags, message) => {
+    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, ...flags], { cwd: await makeTempDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+});

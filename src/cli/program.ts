@@ -96,6 +96,11 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--account <account>', 'CAP_ACCOUNT of the CronJob, for a CAP_URL template with {account} (default: none)')
     .option('--schedule <cron>', 'schedule of the CronJob', '*/5 * * * *')
     .option(
+      '--https-proxy <url>',
+      'HTTPS_PROXY of the CronJob, the proxy the pod reaches CAP through (OpenShift does not inject the cluster proxy into user pods)',
+    )
+    .option('--no-proxy <hosts>', 'NO_PROXY of the CronJob: comma-separated hosts, domains and CIDRs CAP calls reach directly (with --https-proxy)')
+    .option(
       '--renew-before <duration>',
       'renewal margin of the CronJob: every run leaves each Secret at least this long; the alerts follow from it (default 30m)',
     )

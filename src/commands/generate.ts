@@ -18,6 +18,7 @@ import {
 } from '../manifests/install-files.js';
 import { validateCapUrl } from '../cap/url.js';
 import { DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
+import { httpsProxyProblem, parseNoProxy, type ProxyEnv } from '../manifests/proxy-env.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 
@@ -43,6 +44,10 @@ export interface GenerateOptions {
   schedule?: string;
   /** `--renew-before` of the CronJob's refresh; the alert thresholds follow from it and the schedule. */
   renewBefore?: string;
+  /** HTTPS_PROXY of the CronJob: the proxy the pod reaches CAP through. */
+  httpsProxy?: string;
+  /** NO_PROXY of the CronJob (comma-separated); only with httpsProxy. */
+  noProxy?: string;
   roleMap?: string;
   roleTemplate?: string;
   clusterName?: string;
@@ -147,6 +152,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
       ...(options.account !== undefined ? { account: options.account.trim() } : {}),
       schedule,
       renewBefore: options.renewBefore ?? DEFAULT_RENEW_BEFORE,
+      ...proxyEnv(options),
     },
     certs: await readCertsSecretContents(options, cwd),
     partition,
@@ -158,6 +164,11 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
   // configuration error (exit 3, as refresh refuses it), and never quoted.
   if (options.capUrl !== undefined && hasUserinfo(options.capUrl)) {
     throw new ConfigError('--cap-url must not carry a user name or password (it would be written into the CronJob); CAP authenticates the client certificate');
+  }
+  if (options.httpsProxy !== undefined && hasUserinfo(options.httpsProxy)) {
+    throw new ConfigError(
+      '--https-proxy must not carry a user name or password (it would be written into the CronJob in plain text); give the proxy as http://HOST:PORT and let it admit the pod by address',
+    );
   }
   const problems: string[] = [];
   if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
@@ -173,6 +184,15 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
       problems.push(`--cap-url: ${errorMessage(err)}`);
     }
   }
+  if (options.httpsProxy !== undefined) {
+    const problem = httpsProxyProblem(options.httpsProxy);
+    if (problem) problems.push(problem);
+  }
+  if (options.noProxy !== undefined) {
+    const parsed = parseNoProxy(options.noProxy);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    if (options.httpsProxy === undefined) problems.push('--no-proxy goes with --https-proxy: without a proxy the pod reaches every host directly');
+  }
   if (options.image !== undefined && !/^\S+$/.test(options.image)) problems.push(`--image ${JSON.stringify(options.image)}: give an image reference`);
   for (const [flag, value] of [
     ['--agency', options.agency],
@@ -184,6 +204,13 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
   }
   if (options.roleMap !== undefined && options.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** HTTPS_PROXY and NO_PROXY of the CronJob, validated by validateOptions before. */
+function proxyEnv(options: GenerateOptions): { proxy?: ProxyEnv } {
+  if (options.httpsProxy === undefined) return {};
+  const noProxy = options.noProxy === undefined ? undefined : parseNoProxy(options.noProxy);
+  return { proxy: { httpsProxy: options.httpsProxy, ...(noProxy && 'value' in noProxy ? { noProxy: noProxy.value } : {}) } };
 }
 
 /** A user name or password before the host, whether or not the rest parses as a URL. */
@@ -300,13 +327,24 @@ async function findStaleManifests(outDir: string, planned: readonly PlannedFile[
 }
 
 /** The flags of `cap-token-refresh generate` as commander hands them over. */
-export type GenerateFlags = Omit<GenerateOptions, 'cwd' | 'stdinText' | 'featureGates'> & { featureGates?: string[] | string };
+export type GenerateFlags = Omit<GenerateOptions, 'cwd' | 'stdinText' | 'featureGates' | 'noProxy'> & {
+  featureGates?: string[] | string;
+  /** `--no-proxy <hosts>`: commander reads a `--no-` flag as the negation of `proxy`, so it arrives as `proxy` (true when not given). */
+  proxy?: string | boolean;
+};
 
 /** `cap-token-refresh generate`: runs generate from the CLI and prints what it did. */
 export async function generateCommand(flags: GenerateFlags, ctx: CommandContext): Promise<number> {
-  const featureGates = [flags.featureGates ?? []].flat().flatMap((value) => value.split(','));
-  const stdinText = flags.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
-  const result = await generate({ ...flags, featureGates, cwd: ctx.cwd, ...(stdinText === undefined ? {} : { stdinText }) });
+  const { proxy, ...rest } = flags;
+  const featureGates = [rest.featureGates ?? []].flat().flatMap((value) => value.split(','));
+  const stdinText = rest.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
+  const result = await generate({
+    ...rest,
+    featureGates,
+    cwd: ctx.cwd,
+    ...(typeof proxy === 'string' ? { noProxy: proxy } : {}),
+    ...(stdinText === undefined ? {} : { stdinText }),
+  });
   for (const warning of result.warnings) ctx.stderr(`warning: ${escapeControl(warning)}\n`);
   ctx.stdout(renderGenerateSummary(result, ctx.cwd));
   return 0;

@@ -203,7 +203,9 @@ async function openConnection(kubeConfig: KubeConfig): Promise<{ dispatcher: Dis
     headersTimeout: API_TIMEOUT_MS,
     bodyTimeout: API_TIMEOUT_MS,
   };
-  // The kubeconfig's proxy-url (http or https; socks is refused when the kubeconfig is loaded).
+  // The kubeconfig's proxy-url (http or https; socks is refused when the kubeconfig is loaded),
+  // and nothing else: HTTPS_PROXY and NO_PROXY are never read here (they are CAP's, and the
+  // CronJob's `generate --https-proxy`), so the in-cluster API server is always reached directly.
   const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl;
   const dispatcher = proxyUrl
     ? new ProxyAgent({

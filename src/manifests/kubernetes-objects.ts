@@ -1,4 +1,5 @@
 import { ANNOTATION_ROLE, CERTS_MOUNT_DIR, CERTS_SECRET_KEYS, LABEL_MANAGED, SECRET_CREDENTIAL_KEYS, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
+import type { ProxyEnv } from './proxy-env.js';
 import type { KubernetesObject } from './render.js';
 import type { SecretRef } from './role-names.js';
 
@@ -34,6 +35,8 @@ export interface CronJobSettings {
   schedule: string;
   /** `--renew-before` of the refresh: the margin a successful run leaves every Secret; the alert thresholds follow from it. */
   renewBefore: string;
+  /** HTTPS_PROXY (and NO_PROXY) for the CAP calls; the API server is reached directly whatever they say (see proxy-env.ts). */
+  proxy?: ProxyEnv;
 }
 
 export interface CertsSecretContents {
@@ -198,6 +201,9 @@ export function cronJobObject(settings: CronJobSettings): KubernetesObject {
                     { name: 'CAP_CERTS_DIR', value: CERTS_MOUNT_DIR },
                     // Trusted together with ca.crt: the cluster's bundle, injected by the Cluster Network Operator.
                     { name: 'CAP_TRUSTED_CA_BUNDLE', value: `${TRUSTED_CA_MOUNT_DIR}/${TRUSTED_CA_KEY}` },
+                    // OpenShift injects no cluster proxy into user pods. Only the CAP client reads these.
+                    ...(settings.proxy ? [{ name: 'HTTPS_PROXY', value: settings.proxy.httpsProxy }] : []),
+                    ...(settings.proxy?.noProxy ? [{ name: 'NO_PROXY', value: settings.proxy.noProxy }] : []),
                   ],
                   resources: {
                     requests: { cpu: '10m', memory: '64Mi' },
