@@ -163,6 +163,9 @@ describe('cap-token-refresh credential-process', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error: .*403|forbidden|denied/im);
+    // One last error line, written by the CLI (the command no longer prints its own).
+    expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^error: .*HTTP 403/);
     expectNoSecretsAnywhere(r);
     await expect(stat(join(cacheFolder(), cacheFileName(keyFor('denied'))))).rejects.toThrow();
   });

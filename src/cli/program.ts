@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, EXIT_CONFIG, EXIT_INTERNAL, EXIT_TARGETS_FAILED, EXIT_USAGE, RunFailedError, UsageError, errorMessage } from '../core/errors.js';
+import { EXIT_INTERNAL, EXIT_USAGE, errorMessage, exitStatusOf } from '../core/errors.js';
 import type { CommandContext } from '../commands/context.js';
 import { escapeControlLines } from '../core/display-text.js';
 import { VERSION } from './version.js';
@@ -205,19 +205,8 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
     // cursor or rewrite a line (CR, ESC): escapeControlLines. Values that may hold LF are
     // escaped where the message is made.
     const message = escapeControlLines(ctx.redactor.redact(errorMessage(err)));
-    if (err instanceof UsageError) {
-      ctx.stderr(`error: ${message}\n`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      ctx.stderr(`error: ${message}\n`);
-      return EXIT_CONFIG;
-    }
-    if (err instanceof RunFailedError) {
-      ctx.stderr(`error: ${message}\n`);
-      return EXIT_TARGETS_FAILED;
-    }
-    ctx.stderr(`error: unexpected failure: ${message}\n`);
-    return EXIT_INTERNAL;
+    const status = exitStatusOf(err);
+    ctx.stderr(status === undefined ? `error: unexpected failure: ${message}\n` : `error: ${message}\n`);
+    return status ?? EXIT_INTERNAL;
   }
 }

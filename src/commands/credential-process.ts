@@ -95,11 +95,8 @@ export async function credentialProcess(opts: CredentialProcessOptions, ctx: Com
     const cap = buildCapClient(settings, identity, ctx, logger);
     let creds: CapCredentials;
     try {
+      // A failure (a CapError) ends the command with exit 1; the CLI writes its last error line.
       creds = await cap.fetchCredentials(query);
-    } catch (err) {
-      if (!(err instanceof CapError)) throw err;
-      ctx.stderr(`error: ${escapeControl(ctx.redactor.redact(err.message))}\n`);
-      return EXIT_TARGETS_FAILED;
     } finally {
       await cap.close();
     }

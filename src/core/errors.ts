@@ -58,6 +58,8 @@ export type CapFailureKind =
 
 export class CapError extends Error {
   override name = 'CapError';
+  /** As a command's last word (credential-process asks CAP once): the call failed, exit 1. */
+  readonly exitCode = EXIT_TARGETS_FAILED;
   constructor(
     readonly kind: CapFailureKind,
     message: string,
@@ -84,6 +86,15 @@ export class CapResponseError extends Error {
 /** A target could not be read or written; the message names it and says what to do. */
 export class TargetError extends Error {
   override name = 'TargetError';
+}
+
+/**
+ * The exit status an error carries (UsageError 2, ConfigError 3, RunFailedError and CapError 1),
+ * or undefined for an error nobody expected (the CLI then exits 70 and says so).
+ */
+export function exitStatusOf(err: unknown): number | undefined {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof RunFailedError || err instanceof CapError) return err.exitCode;
+  return undefined;
 }
 
 export function errorMessage(err: unknown): string {
