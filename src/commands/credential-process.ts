@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { escapeControl } from '../core/display-text.js';
 import { checkCacheFolder, describeCacheRefusal, ensureCacheFolder } from '../aws/cache-folder.js';
 import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
 import { cacheFileName, renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
 import { buildCredentialsUrl, describeUrl, missingSettings, PLACEHOLDER_SETTINGS, type CapQuery } from '../cap/url.js';
 import type { CapCredentials } from '../core/credentials.js';
-import { CapError, ConfigError, EXIT_OK, EXIT_TARGETS_FAILED } from '../core/errors.js';
+import { ConfigError, EXIT_OK } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { acquireFileLock, LockBusyError } from '../disk/file-lock.js';
 import { buildCapClient, capRetryDeadlineMs, loadIdentity, resolveCapSettings, type CapFlags } from './cap-settings.js';
