@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/display-text.js';
 import { displayUrl } from '../core/display-url.js';
 import { failedAtProxy, failedToReach } from '../core/proxy-failure.js';
 import { CapError } from '../core/errors.js';
@@ -20,7 +21,7 @@ export function classifyNetworkError(
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
   const name = e.name ?? '';
   const message = e.message ?? '';
-  const at = `${where} (role ${role})`;
+  const at = `${where} (role ${escapeControl(role)})`;
 
   if (httpsProxy && (code === 'UND_ERR_PRX_TLS' || failedAtProxy(err))) {
     const proxyFailure = describeProxyTlsFailure(err, displayUrl(httpsProxy), at, trustHint);
@@ -133,14 +134,14 @@ export function midBodyError(err: unknown, where: string, role: string, timeoutM
   if (classified.kind !== 'connection') return classified;
   return new CapError(
     'connection',
-    `CAP cut the connection in the middle of its answer at ${where} (role ${role}); check that CAP is reachable and not restarting, and run again`,
+    `CAP cut the connection in the middle of its answer at ${where} (role ${escapeControl(role)}); check that CAP is reachable and not restarting, and run again`,
     { retryable: true },
   );
 }
 
 /** A non-200 answer: what it means for this role and what to do. Never quotes the body. */
 export function classifyStatus(status: number, retryAfter: string | undefined, body: Buffer, where: string, role: string, now: Date): CapError {
-  const at = `${where} (role ${role}, HTTP ${status})`;
+  const at = `${where} (role ${escapeControl(role)}, HTTP ${status})`;
   const html = body.subarray(0, 512).toString('utf8').trimStart().startsWith('<');
   if (status === 400 && html) {
     return new CapError(
@@ -155,7 +156,7 @@ export function classifyStatus(status: number, retryAfter: string | undefined, b
   if (status === 401 || status === 403) {
     return new CapError(
       'role-forbidden',
-      `CAP does not allow this client certificate to use role ${role} at ${at}; check the role name and ask the CAP administrators to grant it`,
+      `CAP does not allow this client certificate to use role ${escapeControl(role)} at ${at}; check the role name and ask the CAP administrators to grant it`,
       { status },
     );
   }
