@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
-import { removeAtEnd } from './support/temp-dir.js';
+import { makeTestTempDir, removeAtEnd } from './support/temp-dir.js';
 
 describe('cap-token-refresh demo', () => {
   it('refreshes the sample manifests over mTLS, then finds them fresh, prints no secret, and removes its PKI', async () => {
@@ -39,5 +39,13 @@ describe('cap-token-refresh demo', () => {
     }
     // No private key of the throwaway PKI in any output.
     expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY|MII[A-Za-z0-9+/]{20}/);
+  });
+
+  it('exits 3 and names TMPDIR when the temporary directory cannot be written', async () => {
+    const missing = join(await makeTestTempDir('demo-tmpdir-'), 'no-such-folder');
+    const r = await runCli(['demo'], { env: { TMPDIR: missing } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`the demo cannot make its folder in the temporary directory ${missing} (ENOENT); set TMPDIR to a folder you can write to`);
+    expect(r.stdout).toBe('');
   });
 });

@@ -229,3 +229,34 @@ it('the converse: a trusted kubeconfig proxy in front of an API server whose cer
     await proxy.stop();
   }
 });
+
+// Last in the file: its successful call is one more CAP call the tests above count from zero.
+it('a proxy that demands credentials (407) is named with its own cure, and one that rejects the given ones likewise', async () => {
+  const proxy = await startConnectProxy({ requireAuth: `user:${PASSWORD}` });
+  const callsBefore = fixture.cap.sim.calls.length;
+  try {
+    const bare = proxy.url;
+    const none = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, HTTPS_PROXY: bare } });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`the HTTPS proxy ${bare} (HTTPS_PROXY) demands authentication (HTTP 407 Proxy Authentication Required)`);
+    expect(none.stderr).toContain('as USER:PASSWORD@ before its host');
+    expect(none.stderr).not.toContain('refused the tunnel');
+
+    const wrong = await runCli(['credential-process', '--role', 'r1', '--no-cache'], {
+      env: { ...fixture.cap.env, HTTPS_PROXY: bare.replace('http://', `http://user:not-${PASSWORD}@`) },
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`the HTTPS proxy ${bare} (HTTPS_PROXY) rejected the user name and password given in HTTPS_PROXY (HTTP 407`);
+    expect(wrong.stderr).not.toContain(PASSWORD);
+
+    // The right ones pass: the 407 came from the credentials, not from the proxy refusing CAP.
+    const right = await runCli(['credential-process', '--role', 'r1', '--no-cache'], {
+      env: { ...fixture.cap.env, HTTPS_PROXY: bare.replace('http://', `http://user:${PASSWORD}@`) },
+    });
+    expect(right.code).toBe(0);
+    expect(proxy.tunnels.length).toBe(3);
+    expect(fixture.cap.sim.calls.length).toBe(callsBefore + 1);
+  } finally {
+    await proxy.stop();
+  }
+});

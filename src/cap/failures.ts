@@ -28,6 +28,7 @@ export function classifyNetworkError(
     if (proxyFailure) return proxyFailure;
   }
   const proxy = /Proxy response \((\d+)\)/.exec(message);
+  if (proxy?.[1] === '407') return proxyAuthenticationFailure(httpsProxy, at);
   if (proxy || /proxy/i.test(message)) {
     return new CapError(
       'proxy-refused',
@@ -91,6 +92,33 @@ const UNTRUSTED_CODES = new Set([
   'CERT_UNTRUSTED',
   'CERT_SIGNATURE_FAILURE',
 ]);
+
+/**
+ * The proxy answered CONNECT with 407: it wants credentials this process did not give, or
+ * refused the ones in HTTPS_PROXY. Neither the user name nor the password is ever printed.
+ */
+function proxyAuthenticationFailure(httpsProxy: string | undefined, at: string): CapError {
+  const proxy = `the HTTPS proxy${httpsProxy ? ` ${displayUrl(httpsProxy)}` : ''} (HTTPS_PROXY)`;
+  const gaveCredentials = httpsProxy !== undefined && hasUserinfo(httpsProxy);
+  return new CapError(
+    'proxy-auth',
+    gaveCredentials
+      ? `${proxy} rejected the user name and password given in HTTPS_PROXY (HTTP 407 Proxy Authentication Required) on the way to ${at}; ` +
+          "check them with the proxy's operators, or have the proxy allow CONNECT to CAP from this host without them"
+      : `${proxy} demands authentication (HTTP 407 Proxy Authentication Required) on the way to ${at}; ` +
+          "give the proxy's user name and password in the HTTPS_PROXY URL, as USER:PASSWORD@ before its host (never printed), " +
+          'or have the proxy allow CONNECT to CAP from this host without them (in a cluster, from the control-plane nodes)',
+  );
+}
+
+function hasUserinfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The TLS handshake with an https:// proxy failed (the proxy's connection marked it, or undici

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { maskAccessKeyId } from '../core/credentials.js';
-import { EXIT_OK } from '../core/errors.js';
+import { ConfigError, EXIT_OK } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { startCapSimulator } from '../sim/cap-simulator.js';
 import { createThrowawayPki } from '../sim/pki.js';
@@ -22,7 +22,7 @@ export interface DemoOptions {
  * first run writes every manifest, the second finds them fresh and writes nothing.
  */
 export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), 'cap-token-refresh-demo-'));
+  const dir = await makeDemoFolder(ctx.env.TMPDIR || tmpdir());
   const pkiDir = join(dir, 'pki');
   const manifestsDir = join(dir, 'manifests');
   await mkdir(pkiDir, { mode: 0o700 });
@@ -37,6 +37,18 @@ export async function demo(opts: DemoOptions, ctx: CommandContext): Promise<numb
     ctx.stdout(
       `\nThe throwaway PKI (${pkiDir}) is removed. The manifests stay in ${manifestsDir} (mode 0600; they hold live demo credentials);\n` +
         `remove them with: rm -r ${dir}\n`,
+    );
+  }
+}
+
+/** The demo's folder in the temporary directory; one that cannot be made there is the configuration's fault (TMPDIR), not a bug. */
+async function makeDemoFolder(base: string): Promise<string> {
+  try {
+    return await mkdtemp(join(base, 'cap-token-refresh-demo-'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigError(
+      `the demo cannot make its folder in the temporary directory ${base} (${code}); set TMPDIR to a folder you can write to, for example TMPDIR=$HOME/tmp`,
     );
   }
 }

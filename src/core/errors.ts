@@ -46,6 +46,7 @@ export type CapFailureKind =
   | 'timeout'
   | 'connection'
   | 'proxy-refused'
+  | 'proxy-auth'
   | 'proxy-unreachable'
   | 'proxy-cert-untrusted'
   | 'not-json'

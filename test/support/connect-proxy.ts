@@ -16,6 +16,8 @@ export interface ConnectProxyOptions {
   tls?: { certPem: string; keyPem: string };
   /** `user:password` put in the URL, as a proxy with credentials is configured. */
   userinfo?: string;
+  /** Demand Basic proxy credentials: CONNECT without exactly these (`user:password`) gets 407. */
+  requireAuth?: string;
 }
 
 /** A minimal HTTPS proxy on 127.0.0.1: tunnels CONNECT, or refuses it with `refuseWith`. */
@@ -30,6 +32,11 @@ export async function startConnectProxy(opts: ConnectProxyOptions = {}): Promise
   });
   server.on('connect', (req, client: Socket, head: Buffer) => {
     tunnels.push(req.url ?? '');
+    const wanted = opts.requireAuth && `Basic ${Buffer.from(opts.requireAuth).toString('base64')}`;
+    if (wanted && req.headers['proxy-authorization'] !== wanted) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="enclave"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (opts.refuseWith) {
       client.end(`HTTP/1.1 ${opts.refuseWith} Forbidden\r\nContent-Length: 0\r\n\r\n`);
       return;
