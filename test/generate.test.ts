@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -17,7 +17,7 @@ const makeTempDir = () => makeTestTempDir('cap-generate-');
 
 async function generateInto(input: string, extra: Partial<GenerateOptions> = {}): Promise<{ dir: string; result: GenerateResult }> {
   const dir = await makeTempDir();
-  const result = await generate({ credentialsRequests: input, cwd: dir, out: 'manifests', ...extra });
+  const result = await generate({ credentialsRequests: input, out: 'manifests', ...extra }, { cwd: dir });
   return { dir, result };
 }
 
@@ -168,7 +168,7 @@ describe('generate on every upstream fixture file', () => {
     const dir = await makeTempDir();
     await copyFile(join(upstreamDir, 'machine-api-operator.yaml'), join(dir, 'a.yaml'));
     await copyFile(join(upstreamDir, 'machine-api-operator.release-4.12.yaml'), join(dir, 'b.yml'));
-    const err = await errorOf(generate({ credentialsRequests: dir, cwd: dir, out: 'out' }));
+    const err = await errorOf(generate({ credentialsRequests: dir, out: 'out' }, { cwd: dir }));
     expect(err.code).toBe('duplicate-secret');
     expect(err.problems).toEqual([
       `openshift-machine-api/aws-cloud-credentials is named by openshift-machine-api-aws (${join(dir, 'a.yaml')}) and openshift-machine-api-aws (${join(dir, 'b.yml')})`,
@@ -283,7 +283,7 @@ describe('generate writes deterministically and safely', () => {
     expect(await readFolder(join(second.dir, 'iam'))).toEqual(await readFolder(join(first.dir, 'iam')));
     const cronJob = join(first.dir, 'manifests', 'cap-cronjob.yaml');
     const before = await stat(cronJob);
-    const again = await generate({ credentialsRequests: ocExtractDir, cwd: first.dir, out: 'manifests' });
+    const again = await generate({ credentialsRequests: ocExtractDir, out: 'manifests' }, { cwd: first.dir });
     expect(new Set(again.files.map((f) => f.status))).toEqual(new Set(['unchanged']));
     expect((await stat(cronJob)).mtimeMs).toBe(before.mtimeMs);
     expect((await readdir(join(first.dir, 'manifests'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -295,13 +295,13 @@ describe('generate writes deterministically and safely', () => {
     const namespace = join(dir, 'manifests', 'cap-namespace.yaml');
     await writeFile(cronJob, '# edited by hand\n');
     await rm(namespace);
-    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, cwd: dir, out: 'manifests', image: 'registry.example/cap:1' }));
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, out: 'manifests', image: 'registry.example/cap:1' }, { cwd: dir }));
     expect(err.code).toBe('files-differ');
     expect(err.problems).toEqual([cronJob]);
     expect(await readFile(cronJob, 'utf8')).toBe('# edited by hand\n');
     await expect(stat(namespace)).rejects.toMatchObject({ code: 'ENOENT' });
 
-    const forced = await generate({ credentialsRequests: ocExtractDir, cwd: dir, out: 'manifests', image: 'registry.example/cap:1', force: true });
+    const forced = await generate({ credentialsRequests: ocExtractDir, out: 'manifests', image: 'registry.example/cap:1', force: true }, { cwd: dir });
     expect(forced.files.find((f) => f.path === cronJob)?.status).toBe('overwritten');
     expect(forced.files.find((f) => f.path === namespace)?.status).toBe('written');
     expect(parseOne(await readFile(cronJob, 'utf8')).spec.jobTemplate.spec.template.spec.containers[0].image).toBe('registry.example/cap:1');
@@ -317,9 +317,21 @@ describe('generate writes deterministically and safely', () => {
     expect(await mode('iam/trust-policy.json')).toBe('644');
   });
 
+  it('replaces a file through the atomic writer: a Secret left 0644 by hand is 0600 again, and no temporary file stays', async () => {
+    const { dir } = await generateInto(ocExtractDir);
+    const secret = join(dir, 'manifests', 'cap-machine-api-secret.yaml');
+    await writeFile(secret, '# edited by hand\n', { mode: 0o644 });
+    await chmod(secret, 0o644);
+    const forced = await generate({ credentialsRequests: ocExtractDir, out: 'manifests', force: true }, { cwd: dir });
+    expect(forced.files.find((f) => f.path === secret)?.status).toBe('overwritten');
+    expect(((await stat(secret)).mode & 0o777).toString(8)).toBe('600');
+    expect((await readdir(join(dir, 'manifests'))).filter((name) => name.startsWith('.'))).toEqual([]);
+    expect((await readdir(join(dir, 'iam'))).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
   it('reports stale cap-*.yaml files it no longer writes, without deleting them', async () => {
     const { dir } = await generateInto(ocExtractDir, { featureGates: ['ClusterAPIMachineManagement', 'ClusterAPIMachineManagementAWS'] });
-    const rerun = await generate({ credentialsRequests: ocExtractDir, cwd: dir, out: 'manifests', force: true });
+    const rerun = await generate({ credentialsRequests: ocExtractDir, out: 'manifests', force: true }, { cwd: dir });
     expect(rerun.stale).toEqual([
       join(dir, 'manifests', 'cap-cluster-api-secret.yaml'),
       join(dir, 'manifests', 'cap-rbac-openshift-cluster-api-role.yaml'),
@@ -438,7 +450,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
     await writeFile(join(dir, 'client.crt'), pem('CERTIFICATE'));
     await writeFile(join(dir, 'client.key'), pem('PRIVATE KEY'));
     await writeFile(join(dir, 'ca.crt'), pem('CERTIFICATE') + pem('CERTIFICATE'));
-    await generate({ credentialsRequests: ocExtractDir, cwd: dir, cert: 'client.crt', key: 'client.key', ca: 'ca.crt' });
+    await generate({ credentialsRequests: ocExtractDir, cert: 'client.crt', key: 'client.key', ca: 'ca.crt' }, { cwd: dir });
     const filled = parseOne(await readFile(join(dir, 'manifests', 'cap-certs-secret.yaml'), 'utf8'));
     expect(filled.metadata).toMatchObject({ name: 'cap-certs', namespace: 'cap-token-refresh' });
     expect(filled.stringData).toEqual({ 'tls.crt': pem('CERTIFICATE'), 'tls.key': pem('PRIVATE KEY'), 'ca.crt': pem('CERTIFICATE') + pem('CERTIFICATE') });
@@ -447,7 +459,7 @@ describe('generate fills the CronJob and the certs Secret', () => {
   it('refuses a key that is not PEM without printing it', async () => {
     const dir = await makeTempDir();
     await writeFile(join(dir, 'bundle.p12'), 'SECRET-BYTES-NOT-PEM');
-    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, cwd: dir, key: 'bundle.p12' }));
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, key: 'bundle.p12' }, { cwd: dir }));
     expect(err.code).toBe('invalid-pem');
     expect(err.message).toContain('--key bundle.p12 is not PEM');
     expect(err.message).not.toContain('SECRET-BYTES');
@@ -462,7 +474,7 @@ describe('generate errors name the file and the cure', () => {
     ['stdin without text', { credentialsRequests: '-' }, 'input-not-found', 'reads standard input, but none was given'],
   ] as const)('%s', async (_, options, code, message) => {
     const dir = await makeTempDir();
-    const err = await errorOf(generate({ cwd: dir, ...options }));
+    const err = await errorOf(generate(options, { cwd: dir }));
     expect(err.code).toBe(code);
     expect(err.message).toContain(message);
   });
@@ -470,7 +482,7 @@ describe('generate errors name the file and the cure', () => {
   it('gives the file and line of invalid YAML', async () => {
     const dir = await makeTempDir();
     await writeFile(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: CredentialsRequest\nmetadata:\n  name: [unclosed\n');
-    const err = await errorOf(generate({ credentialsRequests: 'bad.yaml', cwd: dir }));
+    const err = await errorOf(generate({ credentialsRequests: 'bad.yaml' }, { cwd: dir }));
     expect(err.code).toBe('invalid-yaml');
     expect(err.problems[0]).toMatch(/^bad\.yaml:5:1: /);
   });
@@ -481,7 +493,7 @@ describe('generate errors name the file and the cure', () => {
       join(dir, 'cr.yaml'),
       'apiVersion: cloudcredential.openshift.io/v1\nkind: CredentialsRequest\nmetadata:\n  name: x\nspec:\n  secretRef:\n    name: s\n  providerSpec:\n    kind: AWSProviderSpec\n    statementEntries:\n    - effect: Permit\n      action: ec2:Describe*\n      resource: "*"\n',
     );
-    const err = await errorOf(generate({ credentialsRequests: 'cr.yaml', cwd: dir }));
+    const err = await errorOf(generate({ credentialsRequests: 'cr.yaml' }, { cwd: dir }));
     expect(err.code).toBe('invalid-credentials-request');
     expect(err.problems.map((p) => p.split(': ').slice(0, 3).join(': '))).toEqual([
       'cr.yaml: document 1 (x): spec.secretRef.namespace',
@@ -497,7 +509,7 @@ describe('generate errors name the file and the cure', () => {
       join(dir, 'in', 'gcp.yaml'),
       'apiVersion: cloudcredential.openshift.io/v1\nkind: CredentialsRequest\nmetadata:\n  name: g\nspec:\n  providerSpec:\n    kind: GCPProviderSpec\n',
     );
-    const err = await errorOf(generate({ credentialsRequests: 'in', cwd: dir }));
+    const err = await errorOf(generate({ credentialsRequests: 'in' }, { cwd: dir }));
     expect(err.code).toBe('no-aws-credentials-requests');
     expect(err.problems).toEqual([`${join('in', 'gcp.yaml')}: g: not for AWS (providerSpec.kind GCPProviderSpec)`]);
   });
@@ -513,7 +525,7 @@ describe('generate names roles', () => {
       join(dir, 'roles.yaml'),
       '# site roles\nopenshift-ingress-operator/cloud-credentials: OCP-Ingress\nopenshift-machine-api/aws-cloud-credentials: OCP-MachineAPI\n',
     );
-    const mapped = await generate({ credentialsRequests: join(upstreamDir, 'ingress.yaml'), cwd: dir, roleMap: 'roles.yaml' });
+    const mapped = await generate({ credentialsRequests: join(upstreamDir, 'ingress.yaml'), roleMap: 'roles.yaml' }, { cwd: dir });
     expect(mapped.secrets.map((s) => s.role)).toEqual(['OCP-Ingress']);
     expect(mapped.unusedRoleMapEntries).toEqual(['openshift-machine-api/aws-cloud-credentials']);
     const secret = parseOne(await readFile(join(dir, 'manifests', 'cap-ingress-operator-secret.yaml'), 'utf8'));
@@ -523,14 +535,14 @@ describe('generate names roles', () => {
   it('refuses a role map that misses a Secret or holds a bad role name', async () => {
     const dir = await makeTempDir();
     await writeFile(join(dir, 'roles.yaml'), 'openshift-ingress-operator/cloud-credentials: "has space"\nnot-a-key: r\n');
-    const bad = await errorOf(generate({ credentialsRequests: ocExtractDir, cwd: dir, roleMap: 'roles.yaml' }));
+    const bad = await errorOf(generate({ credentialsRequests: ocExtractDir, roleMap: 'roles.yaml' }, { cwd: dir }));
     expect(bad.code).toBe('invalid-role-map');
     expect(bad.problems).toEqual([
       'roles.yaml: openshift-ingress-operator/cloud-credentials: IAM role names may hold only letters, digits and + = , . @ _ -',
       'roles.yaml: not-a-key: the key must be "namespace/name" of a Secret',
     ]);
     await writeFile(join(dir, 'roles.yaml'), 'openshift-ingress-operator/cloud-credentials: OCP-Ingress\n');
-    const missing = await errorOf(generate({ credentialsRequests: ocExtractDir, cwd: dir, roleMap: 'roles.yaml' }));
+    const missing = await errorOf(generate({ credentialsRequests: ocExtractDir, roleMap: 'roles.yaml' }, { cwd: dir }));
     expect(missing.problems).toHaveLength(5);
     expect(missing.problems[0]).toBe(
       'openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: add "openshift-cloud-credential-operator/cloud-credential-operator-iam-ro-creds: <role>"',

@@ -33,9 +33,9 @@ describe('the committed manifests/', () => {
     const scratch = await makeTempDir('cap-manifests-');
     temporaryDirs.push(scratch);
     if (process.env.UPDATE_MANIFESTS === '1') {
-      await generate({ credentialsRequests: payloadRequests, cwd: repoRoot, out: 'manifests', iamOut: join(scratch, 'iam'), force: true });
+      await generate({ credentialsRequests: payloadRequests, out: 'manifests', iamOut: join(scratch, 'iam'), force: true }, { cwd: repoRoot });
     }
-    await generate({ credentialsRequests: payloadRequests, cwd: scratch, out: 'manifests' });
+    await generate({ credentialsRequests: payloadRequests, out: 'manifests' }, { cwd: scratch });
     expect(await readFolder(committedDir)).toEqual(await readFolder(join(scratch, 'manifests')));
   });
 

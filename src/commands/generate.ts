@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { escapeControl } from '../core/display-text.js';
@@ -17,6 +16,7 @@ import {
   type SkippedDocument,
 } from '../manifests/install-files.js';
 import { validateCapUrl } from '../cap/url.js';
+import { writeFileAtomic } from '../disk/atomic-write.js';
 import { DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
 import { httpsProxyProblem, parseNoProxy, type ProxyEnv } from '../manifests/proxy-env.js';
 import type { CommandContext } from './context.js';
@@ -31,8 +31,6 @@ export interface GenerateOptions {
   out?: string;
   /** IAM policies and the script go here. Default: `iam` beside `out` (manifests/ → iam/), so `out` holds only Kubernetes objects. */
   iamOut?: string;
-  /** Relative paths are resolved from here. Default: the process's working folder. */
-  cwd?: string;
   cert?: string;
   key?: string;
   ca?: string;
@@ -97,11 +95,13 @@ export function imageReferenceWarning(image: string): string | undefined {
 }
 
 /**
- * Writes the install manifests and IAM files for the CredentialsRequests. Checks every file
- * first: if any exists with other content and `force` is not set, writes nothing and throws.
+ * Writes the install manifests and IAM files for the CredentialsRequests; relative paths are
+ * resolved from `ctx.cwd`. Checks every file first: if any exists with other content and
+ * `force` is not set, writes nothing and throws. Each file is written by the one atomic writer
+ * (temporary file, fsync, rename, folder fsync) with its planned mode: 0600 for the Secrets.
  */
-export async function generate(options: GenerateOptions): Promise<GenerateResult> {
-  const cwd = options.cwd ?? process.cwd();
+export async function generate(options: GenerateOptions, ctx: Pick<CommandContext, 'cwd'>): Promise<GenerateResult> {
+  const { cwd } = ctx;
   const outDir = resolve(cwd, options.out ?? 'manifests');
   const iamDir = options.iamOut ? resolve(cwd, options.iamOut) : join(dirname(outDir), 'iam');
   const plan = buildInstallFiles(await readInstallInput(options, cwd));
@@ -124,7 +124,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       files.push({ path, area: file.area, status: 'unchanged' });
       continue;
     }
-    await writeFileAtomically(path, file);
+    await writeFileAtomic(path, file.content, file.mode);
     files.push({ path, area: file.area, status: before === undefined ? 'written' : 'overwritten' });
   }
   const stale = await findStaleManifests(outDir, plan.files);
@@ -300,23 +300,6 @@ async function readExisting(path: string): Promise<string | undefined> {
   }
 }
 
-/** A temporary file in the same folder, then a rename: readers see the old file or the new one, never a part. */
-async function writeFileAtomically(path: string, file: PlannedFile): Promise<void> {
-  const temporary = join(dirname(path), `.${file.name}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', file.mode);
-  try {
-    await handle.writeFile(file.content);
-    await handle.sync();
-    await handle.close();
-    await chmod(temporary, file.mode);
-    await rename(temporary, path);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(temporary).catch(() => undefined);
-    throw err;
-  }
-}
-
 async function findStaleManifests(outDir: string, planned: readonly PlannedFile[]): Promise<string[]> {
   const plannedNames = new Set(planned.filter((f) => f.area === 'manifests').map((f) => f.name));
   const names = await readdir(outDir);
@@ -327,7 +310,7 @@ async function findStaleManifests(outDir: string, planned: readonly PlannedFile[
 }
 
 /** The flags of `cap-token-refresh generate` as commander hands them over. */
-export type GenerateFlags = Omit<GenerateOptions, 'cwd' | 'stdinText' | 'featureGates' | 'noProxy'> & {
+export type GenerateFlags = Omit<GenerateOptions, 'stdinText' | 'featureGates' | 'noProxy'> & {
   featureGates?: string[] | string;
   /** `--no-proxy <hosts>`: commander reads a `--no-` flag as the negation of `proxy`, so it arrives as `proxy` (true when not given). */
   proxy?: string | boolean;
@@ -338,13 +321,15 @@ export async function generateCommand(flags: GenerateFlags, ctx: CommandContext)
   const { proxy, ...rest } = flags;
   const featureGates = [rest.featureGates ?? []].flat().flatMap((value) => value.split(','));
   const stdinText = rest.credentialsRequests === '-' ? (await ctx.readStdin()).toString('utf8') : undefined;
-  const result = await generate({
-    ...rest,
-    featureGates,
-    cwd: ctx.cwd,
-    ...(typeof proxy === 'string' ? { noProxy: proxy } : {}),
-    ...(stdinText === undefined ? {} : { stdinText }),
-  });
+  const result = await generate(
+    {
+      ...rest,
+      featureGates,
+      ...(typeof proxy === 'string' ? { noProxy: proxy } : {}),
+      ...(stdinText === undefined ? {} : { stdinText }),
+    },
+    ctx,
+  );
   for (const warning of result.warnings) ctx.stderr(`warning: ${escapeControl(warning)}\n`);
   ctx.stdout(renderGenerateSummary(result, ctx.cwd));
   return 0;

@@ -263,15 +263,19 @@ export function credentialsRequestsReaderRoleBinding(): KubernetesObject {
   return roleBindingObject(CREDENTIALS_REQUESTS_NAMESPACE, CREDENTIALS_REQUESTS_ROLE_NAME);
 }
 
-/** In one namespace: get, update and patch of exactly the managed Secrets there, and recording Events. */
+/**
+ * In one namespace: get and update (PUT) of exactly the managed Secrets there, and create of
+ * core/v1 Events (POST). Nothing more: src/kube/kube-api.ts sends no PATCH and writes no
+ * events.k8s.io Events.
+ */
 export function secretsWriterRole(namespace: string, secretNames: readonly string[]): KubernetesObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: SECRETS_ROLE_NAME, namespace, labels: { ...APP_LABELS } },
     rules: [
-      { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames].sort(), verbs: ['get', 'update', 'patch'] },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [...secretNames].sort(), verbs: ['get', 'update'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ],
   };
 }

@@ -35,6 +35,26 @@ describe('checkRbacCoverage', () => {
       'Role ns-a/cap-token-refresh: verbs [delete] on secrets are more than needed',
     ],
     [
+      'patch on Secrets (the tool never sends PATCH)',
+      (o: any[]) => {
+        o[2].rules[0].verbs.push('patch');
+        return o;
+      },
+      'Role ns-a/cap-token-refresh: verbs [patch] on secrets are more than needed',
+    ],
+    [
+      'events.k8s.io Events (the tool writes core/v1 Events only)',
+      (o: any[]) => {
+        o[2].rules[1].apiGroups.push('events.k8s.io');
+        o[2].rules[1].verbs.push('patch');
+        return o;
+      },
+      [
+        'Role ns-a/cap-token-refresh: verbs [patch] on events are more than needed',
+        'Role ns-a/cap-token-refresh: API groups [events.k8s.io] for events are not needed',
+      ],
+    ],
+    [
       'secrets by every name',
       (o: any[]) => {
         delete o[2].rules[0].resourceNames;

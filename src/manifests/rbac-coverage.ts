@@ -1,9 +1,13 @@
 import { LABEL_MANAGED, TOOL_NAME, TOOL_NAMESPACE } from '../core/names.js';
 
-/** Verbs the job may hold, per resource; anything else is more than it needs. */
+/**
+ * Verbs the job may hold, per resource; anything else is more than it needs. They are the
+ * requests src/kube/kube-api.ts sends: GET of Secrets and CredentialsRequests (get, list),
+ * PUT of a Secret (update), POST of a core/v1 Event (create). No PATCH, no events.k8s.io.
+ */
 const ALLOWED = {
-  secrets: { apiGroups: [''], verbs: ['get', 'update', 'patch'] },
-  events: { apiGroups: ['', 'events.k8s.io'], verbs: ['create', 'patch'] },
+  secrets: { apiGroups: [''], verbs: ['get', 'update'] },
+  events: { apiGroups: [''], verbs: ['create'] },
   credentialsrequests: { apiGroups: ['cloudcredential.openshift.io'], verbs: ['get', 'list'] },
 } as const;
 
@@ -24,7 +28,7 @@ interface AnyObject {
 
 /**
  * Checks that the RBAC among these objects gives the job exactly what it needs: per
- * namespace, get/update/patch on the managed Secrets there (by name) and Events; read of
+ * namespace, get/update on the managed Secrets there (by name) and Events; read of
  * CredentialsRequests; no ClusterRole; every Role bound to the job's service account only.
  * Returns the problems found (none when all is well).
  */
