@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { ALERTS, alertingRuleObject, alertTimings, type AlertTimings, EXPIRY_WARNING_MS } from '../src/manifests/alerting-rule.js';
 import { cronRuns } from '../src/manifests/cron-gap.js';
 import { cronJobObject, DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE } from '../src/manifests/kubernetes-objects.js';
+import { cronJobSchedule } from '../src/manifests/schedule-spread.js';
 
 const run = promisify(execFile);
 const NS = 'cap-token-refresh';
@@ -147,6 +148,8 @@ async function promtoolTest(timings: AlertTimings, scenario: Scenario, expected:
 const SETTINGS = [
   { schedule: DEFAULT_SCHEDULE, renewBefore: DEFAULT_RENEW_BEFORE },
   { schedule: '3-59/5 * * * *', renewBefore: '25m' },
+  // What generate writes by default for --cluster-name c2s-ocp-a (spread to minute 4 of every 5).
+  { schedule: cronJobSchedule({ clusterName: 'c2s-ocp-a' }), renewBefore: DEFAULT_RENEW_BEFORE },
   { schedule: '7,37 * * * *', renewBefore: '50m' },
 ];
 

@@ -21,6 +21,9 @@ describe('cap-token-refresh generate', () => {
     );
     expect(run.stdout).toContain('openshift-cluster-api-aws (');
     expect(run.stdout).toContain('Files in manifests/ and iam/: 34 written, 0 overwritten, 0 unchanged.');
+    // SHA-256 of "prod" mod 5 is 2: the default schedule moved to minutes 2, 7, ..., 57.
+    expect(run.stdout).toContain('CronJob schedule: 2-59/5 * * * *\n');
+    expect(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8')).toContain('schedule: 2-59/5 * * * *\n');
     expect((await readdir(join(dir, 'manifests'))).length).toBe(26);
     expect((await readdir(join(dir, 'iam'))).length).toBe(8);
   });

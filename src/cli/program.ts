@@ -94,7 +94,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--agency <agency>', 'AGENCY of the CronJob (default: a placeholder)')
     .option('--mission <mission>', 'MISSION of the CronJob (default: a placeholder)')
     .option('--account <account>', 'CAP_ACCOUNT of the CronJob, for a CAP_URL template with {account} (default: none)')
-    .option('--schedule <cron>', 'schedule of the CronJob', '*/5 * * * *')
+    .option(
+      '--schedule <cron>',
+      'schedule of the CronJob, kept as given (default: every 5 minutes, at a minute offset from a hash of --cluster-name, e.g. "3-59/5 * * * *")',
+    )
     .option(
       '--https-proxy <url>',
       'HTTPS_PROXY of the CronJob, the proxy the pod reaches CAP through (OpenShift does not inject the cluster proxy into user pods)',
@@ -106,7 +109,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     )
     .option('--role-map <file>', 'YAML of "namespace/name: role" lines, one per Secret')
     .option('--role-template <template>', 'role name over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
-    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')
+    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME), and what spreads the default schedule')
     .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
     .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
     .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)
@@ -174,7 +177,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--to-version <major.minor>', 'the minor version being upgraded to, for the upgradeable-to annotation')
     .option('--role-map <file>', 'roles of new Secrets: YAML of "namespace/name: role" lines')
     .option('--role-template <template>', 'roles of new Secrets over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
-    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')
+    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME), and what spreads the default schedule')
     .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
     .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
     .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)

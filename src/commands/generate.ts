@@ -19,6 +19,7 @@ import { validateCapUrl } from '../cap/url.js';
 import { writeFileAtomic } from '../disk/atomic-write.js';
 import { DEFAULT_RENEW_BEFORE, DEFAULT_SCHEDULE, PLACEHOLDERS, type CertsSecretContents } from '../manifests/kubernetes-objects.js';
 import { httpsProxyProblem, parseNoProxy, type ProxyEnv } from '../manifests/proxy-env.js';
+import { cronJobSchedule } from '../manifests/schedule-spread.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 
@@ -39,6 +40,7 @@ export interface GenerateOptions {
   agency?: string;
   mission?: string;
   account?: string;
+  /** The CronJob's schedule, kept as given. Default: every 5 minutes, at a minute offset from `clusterName` (schedule-spread.ts). */
   schedule?: string;
   /** `--renew-before` of the CronJob's refresh; the alert thresholds follow from it and the schedule. */
   renewBefore?: string;
@@ -66,6 +68,8 @@ export interface GeneratedFile {
 
 export interface GenerateResult {
   outDir: string;
+  /** The CronJob's schedule as written. */
+  schedule: string;
   iamDir: string;
   files: GeneratedFile[];
   /** The operator Secrets the manifests manage, with their roles. */
@@ -104,7 +108,8 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   const { cwd } = ctx;
   const outDir = resolve(cwd, options.out ?? 'manifests');
   const iamDir = options.iamOut ? resolve(cwd, options.iamOut) : join(dirname(outDir), 'iam');
-  const plan = buildInstallFiles(await readInstallInput(options, cwd));
+  const input = await readInstallInput(options, cwd);
+  const plan = buildInstallFiles(input);
   const targets = plan.files.map((file) => ({ file, path: join(file.area === 'manifests' ? outDir : iamDir, file.name) }));
   const existing = await Promise.all(targets.map((target) => readExisting(target.path)));
   const differing = targets.filter((target, i) => existing[i] !== undefined && existing[i] !== target.file.content);
@@ -130,12 +135,22 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   const stale = await findStaleManifests(outDir, plan.files);
   const imageWarning = options.image === undefined ? undefined : imageReferenceWarning(options.image);
   const warnings = imageWarning ? [imageWarning] : [];
-  return { outDir, iamDir, files, secrets: plan.secrets, skipped: plan.skipped, unusedRoleMapEntries: plan.unusedRoleMapEntries, stale, warnings };
+  return {
+    outDir,
+    schedule: input.cronJob.schedule,
+    iamDir,
+    files,
+    secrets: plan.secrets,
+    skipped: plan.skipped,
+    unusedRoleMapEntries: plan.unusedRoleMapEntries,
+    stale,
+    warnings,
+  };
 }
 
 async function readInstallInput(options: GenerateOptions, cwd: string): Promise<InstallFilesInput> {
   const partition = options.partition ?? 'aws-iso';
-  const schedule = options.schedule ?? DEFAULT_SCHEDULE;
+  const schedule = cronJobSchedule(options);
   validateOptions(options, partition, schedule);
   return {
     sources: await readCredentialsRequestSources(options, cwd),
@@ -348,6 +363,7 @@ export function renderGenerateSummary(result: GenerateResult, cwd: string): stri
   lines.push(
     `Files in ${show(result.outDir)}/ and ${show(result.iamDir)}/: ${count('written')} written, ${count('overwritten')} overwritten, ${count('unchanged')} unchanged.`,
   );
+  lines.push(`CronJob schedule: ${result.schedule}`);
   if (result.stale.length > 0) lines.push(`Not written by this run, left in place: ${result.stale.map(show).join(', ')}`);
   if (result.unusedRoleMapEntries.length > 0) lines.push(`Role map entries for no request: ${result.unusedRoleMapEntries.join(', ')}`);
   lines.push(
