@@ -1,11 +1,16 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
-const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+// `status --manifests`, run in process (test/support/run-in-process.ts) with a fake clock:
+// NOW is when the file started, and every annotation is written relative to it.
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Secret values planted in every manifest: status must never print them. */
 const PLANTED = { accessKeyId: 'ASIAPLANTEDKEY7777', secret: 'planted-secret-access-key-value', token: 'FwoGplanted-session-token-value' };
@@ -83,7 +88,7 @@ function expectNoSecrets(r: CliResult) {
   for (const i of cap.sim.issued) for (const s of [i.accessKeyId, i.secretAccessKey, i.sessionToken]) expect(r.stdout + r.stderr).not.toContain(s);
 }
 
-const status = (args: string[], env: Record<string, string> = {}) => runCli(['status', ...args], { env });
+const status = (args: string[], env: Record<string, string> = {}, now: Date = NOW) => runInProcess(['status', ...args], { env, now });
 
 describe('cap-token-refresh status --manifests', () => {
   it.each<[string, (keyof typeof TARGETS)[], number]>([
@@ -154,6 +159,60 @@ describe('cap-token-refresh status --manifests', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^CAP client certificate .*CN=.* \(.*client\.p12\) expires \S+Z \(in \d+d\d\dh\)$/m);
     expectNoSecrets(r);
+  });
+
+  /** A certs folder laid out as the certs Secret is mounted in the pod (/etc/cap-certs). */
+  async function certsDir(layout: 'pem' | 'pkcs12'): Promise<string> {
+    const dir = join(root, `certs${n++}`);
+    await mkdir(dir);
+    await copyFile(cap.files.ca, join(dir, 'ca.crt'));
+    if (layout === 'pem') {
+      await copyFile(cap.files.cert, join(dir, 'tls.crt'));
+      await copyFile(cap.files.key, join(dir, 'tls.key'));
+    } else {
+      await copyFile(cap.files.p12, join(dir, 'client.p12'));
+      await copyFile(cap.files.p12Passphrase, join(dir, 'passphrase'));
+    }
+    return dir;
+  }
+  const notAfter = () => new Date(new X509Certificate(cap.pki.client.certPem).validTo).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  it.each<[string, 'pem' | 'pkcs12', (dir: string) => [string[], Record<string, string>], string]>([
+    ['--certs-dir with tls.crt', 'pem', (dir) => [['--certs-dir', dir], {}], 'tls.crt'],
+    ['CAP_CERTS_DIR with tls.crt', 'pem', (dir) => [[], { CAP_CERTS_DIR: dir }], 'tls.crt'],
+    ['--certs-dir with client.p12 and passphrase', 'pkcs12', (dir) => [['--certs-dir', dir], {}], 'client.p12'],
+    ['CAP_CERTS_DIR with client.p12 and passphrase', 'pkcs12', (dir) => [[], { CAP_CERTS_DIR: dir }], 'client.p12'],
+  ])("%s: shows that certificate's expiry, as refresh finds it in the pod", async (_what, layout, given, file) => {
+    const dir = await certsDir(layout);
+    const [flags, env] = given(dir);
+    const r = await status(['--manifests', await manifests(['ok']), '-o', 'json', ...flags], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).clientCertificate).toEqual({ file: join(dir, file), subject: expect.stringContaining('CN='), notAfter: notAfter() });
+    expectNoSecrets(r);
+    const table = await status(['--manifests', await manifests(['ok']), ...flags], env);
+    expect(table.stdout).toContain(`(${join(dir, file)}) expires ${notAfter()} (in `);
+  });
+
+  it('--certs-dir: flags name files over the folder, as for refresh', async () => {
+    const dir = await certsDir('pkcs12');
+    const r = await status(['--manifests', await manifests(['ok']), '-o', 'json', '--certs-dir', dir, '--cert', cap.files.cert]);
+    expect(JSON.parse(r.stdout).clientCertificate.file).toBe(cap.files.cert);
+  });
+
+  it('a certificate of the certs folder that has expired by the clock is shown EXPIRED; status still exits 0', async () => {
+    const dir = await certsDir('pem');
+    const later = new Date(Date.parse(notAfter()) + 86_400_000);
+    const r = await status(['--manifests', await manifests([]), '--certs-dir', dir], {}, later);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`(${join(dir, 'tls.crt')}) EXPIRED on ${notAfter()}; renew it, the next refresh will fail`);
+  });
+
+  it('a certs folder that does not exist is a warning naming it, not a failure', async () => {
+    const r = await status(['--manifests', await manifests(['ok']), '--log-format', 'text'], { CAP_CERTS_DIR: join(root, 'no-certs') });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/could not read the CAP client certificate \(the certs folder .*no-certs \(--certs-dir, CAP_CERTS_DIR\) does not exist/);
+    expect(r.stdout).not.toContain('CAP client certificate');
   });
 
   it('never fails because the certificate is missing or unreadable', async () => {

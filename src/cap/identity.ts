@@ -86,6 +86,37 @@ export async function loadClientIdentity(src: IdentitySources, deps: IdentityDep
   return { certPem, proof, ...(caPem ? { caPem } : {}), subject: cert.subject.replace(/\n/g, ', '), notAfter };
 }
 
+/** The client certificate alone: who it names and until when. */
+export interface ClientCertificate {
+  /** The file it was read from (--cert, or the --pkcs12 bundle). */
+  file: string;
+  subject: string;
+  notAfter: Date;
+}
+
+/**
+ * The client certificate from the same sources `loadClientIdentity` reads (the PEM
+ * certificate, else the PKCS#12 bundle opened with its passphrase, registered as a secret),
+ * without its key and without refusing it when it has expired: for `status`, which shows
+ * when it expires. Undefined when no certificate is given; a file that cannot be read throws
+ * its own error (with its `code`).
+ */
+export async function readClientCertificate(
+  src: IdentitySources,
+  deps: Pick<IdentityDeps, 'readFile' | 'registerSecret'>,
+): Promise<ClientCertificate | undefined> {
+  const file = src.cert ?? src.pkcs12;
+  if (file === undefined) return undefined;
+  let certPem: string;
+  if (src.cert) certPem = (await deps.readFile(src.cert)).toString('utf8');
+  else {
+    const passphrase = src.pkcs12PassphraseFile ? await readPassphrase(src.pkcs12PassphraseFile, '--pkcs12-passphrase-file', deps) : new Secret('');
+    certPem = (await openPkcs12(await deps.readFile(file), passphrase.reveal())).certPem;
+  }
+  const cert = new X509Certificate(certPem);
+  return { file, subject: cert.subject.replace(/\n/g, ', '), notAfter: new Date(cert.validTo) };
+}
+
 type LoadedIdentity = { certPem: string; proof: ClientIdentity['proof'] };
 
 async function loadPem(src: IdentitySources, deps: IdentityDeps): Promise<LoadedIdentity> {
@@ -143,7 +174,7 @@ function describePkcs12Failure(err: unknown, file: string, passphraseFile: strin
   }
 }
 
-async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): Promise<Buffer> {
+async function readFileOrThrow(path: string, flag: string, deps: Pick<IdentityDeps, 'readFile'>): Promise<Buffer> {
   try {
     return await deps.readFile(path);
   } catch (err) {
@@ -153,12 +184,12 @@ async function readFileOrThrow(path: string, flag: string, deps: IdentityDeps): 
   }
 }
 
-async function readText(path: string, flag: string, deps: IdentityDeps): Promise<string> {
+async function readText(path: string, flag: string, deps: Pick<IdentityDeps, 'readFile'>): Promise<string> {
   return (await readFileOrThrow(path, flag, deps)).toString('utf8');
 }
 
 /** A passphrase file's content without its final line break, held as a Secret from the moment it is read. */
-async function readPassphrase(path: string, flag: string, deps: IdentityDeps): Promise<Secret> {
+async function readPassphrase(path: string, flag: string, deps: Pick<IdentityDeps, 'readFile' | 'registerSecret'>): Promise<Secret> {
   const value = new Secret((await readText(path, flag, deps)).replace(/\r?\n$/, ''));
   if (value.length === 0) throw new ConfigError(`the passphrase file ${path} (${flag}) is empty`);
   deps.registerSecret(value);

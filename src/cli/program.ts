@@ -149,6 +149,7 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--cert <file>', 'client certificate whose expiry to show, PEM (env CAP_CERT_FILE)')
     .option('--pkcs12 <file>', 'or the PKCS#12 bundle holding it (env CAP_PKCS12_FILE)')
     .option('--pkcs12-passphrase-file <file>', 'file holding the passphrase of --pkcs12 (env CAP_PKCS12_PASSPHRASE_FILE)')
+    .option('--certs-dir <dir>', 'or a folder laid out as the certs Secret, as refresh reads it: tls.crt, or client.p12 and passphrase (env CAP_CERTS_DIR)')
     .addOption(outputOption())
     .action(async (opts) => {
       const { status } = await import('../commands/status.js');

@@ -82,8 +82,23 @@ const ENV_IDENTITY: [keyof IdentitySources, string][] = [
   ['pkcs12PassphraseFile', 'CAP_PKCS12_PASSPHRASE_FILE'],
 ];
 
-/** Merges flags over env and checks them; throws UsageError/ConfigError before any network call. */
-export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSettings {
+/** Where the client identity is read from, as every command finds it. */
+export interface IdentityLocation {
+  identity: IdentitySources;
+  /** The certs folder the identity came from (--certs-dir, CAP_CERTS_DIR), resolved. */
+  certsDir?: string;
+}
+
+/**
+ * The client identity's files, found the one way `refresh`, `credential-process`, `preflight`
+ * and `status` share: each flag over its env variable (paths resolved against the command's
+ * cwd), then what a certs folder (--certs-dir, CAP_CERTS_DIR) adds. Throws ConfigError when
+ * the certs folder does not exist. Reads no file but the folder's listing.
+ */
+export function resolveIdentityLocation(
+  flags: IdentitySources & { certsDir?: string | undefined },
+  ctx: Pick<CommandContext, 'env' | 'cwd'>,
+): IdentityLocation {
   const env = ctx.env;
   const identity: IdentitySources = {};
   for (const [field, envName] of ENV_IDENTITY) {
@@ -92,7 +107,15 @@ export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSet
   }
   const givenCertsDir = flags.certsDir ?? env.CAP_CERTS_DIR;
   const certsDir = givenCertsDir ? (isAbsolute(givenCertsDir) ? givenCertsDir : resolve(ctx.cwd, givenCertsDir)) : undefined;
-  if (certsDir) fillFromCertsDir(identity, certsDir);
+  if (!certsDir) return { identity };
+  fillFromCertsDir(identity, certsDir);
+  return { identity, certsDir };
+}
+
+/** Merges flags over env and checks them; throws UsageError/ConfigError before any network call. */
+export function resolveCapSettings(flags: CapFlags, ctx: CommandContext): CapSettings {
+  const env = ctx.env;
+  const { identity, certsDir } = resolveIdentityLocation(flags, ctx);
   const { timeout: timeoutMs, retryFor: retryForMs, assumeLifetime: assumeLifetimeMs } = parseFlags(capFlags, flags);
   const agency = flags.agency ?? env.AGENCY;
   const mission = flags.mission ?? env.MISSION;

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { buildStatusReport, createJudge, renderStatusTable, statusSucceeded, type StatusTarget, type Verdict } from '../src/commands/status.js';
+import {
+  buildStatusReport,
+  type CronJobHealthReport,
+  createJudge,
+  describeRecordedSkew,
+  renderStatusJson,
+  renderStatusTable,
+  type StatusExtras,
+  type StatusTarget,
+  statusSucceeded,
+  toStatusTarget,
+  type Verdict,
+} from './status-report.js';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
 const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -59,11 +71,7 @@ describe('status verdicts', () => {
       ],
       judge,
       NOW,
-      {
-        file: '/c/tls.crt',
-        subject: 'CN=client',
-        notAfter: '2031-01-01T00:00:00Z',
-      },
+      { clientCertificate: { file: '/c/tls.crt', subject: 'CN=client', notAfter: '2031-01-01T00:00:00Z' } },
     );
     expect(report.targets.map((t) => [t.timeLeftSeconds, t.refreshedAt, t.expiration])).toEqual([
       [3000, at(-10), at(50)],
@@ -76,5 +84,128 @@ describe('status verdicts', () => {
     expect(table).toMatch(/^ns\/old\s+r\s+expired\s+2030-06-01T11:50:00Z\s+-10m\s+1h10m ago$/m);
     expect(table).toMatch(/^expired: ns\/old: the credentials expired at 2030-06-01T11:50:00Z/m);
     expect(table).toContain('CAP client certificate CN=client (/c/tls.crt) expires 2031-01-01T00:00:00Z');
+  });
+});
+
+const FIRING: CronJobHealthReport = {
+  findings: [{ alert: 'CapTokenRefreshFailing', severity: 'critical', summary: 'the refresh failed', description: 'look at the last Job' }],
+  notes: ['the CronJob has no --renew-before'],
+};
+const HEALTHY: CronJobHealthReport = { findings: [], notes: [] };
+
+describe('status rendering', () => {
+  const judge = createJudge({ renewBeforeMs: 0, force: false });
+  const ok: StatusTarget = { ...base, refreshedAt: at(-10), expiration: at(50) };
+
+  // [what, targets, extras, lines the table holds (each a whole line), lines it must not hold, succeeded]
+  const cases: [string, StatusTarget[], StatusExtras, string[], (RegExp | string)[], boolean][] = [
+    ['no target', [], {}, ['No managed targets found.'], [/^TARGET/m, /CAP client certificate/], true],
+    [
+      'a certificate that expires later, and one that has expired',
+      [ok],
+      { clientCertificate: { file: '/c/tls.crt', subject: 'CN=a', notAfter: '2030-06-03T12:00:00Z' } },
+      ['CAP client certificate CN=a (/c/tls.crt) expires 2030-06-03T12:00:00Z (in 2d00h)'],
+      [/EXPIRED/],
+      true,
+    ],
+    [
+      'an expired client certificate',
+      [ok],
+      { clientCertificate: { file: '/certs/client.p12', subject: 'CN=b', notAfter: '2030-06-01T11:00:00Z' } },
+      ['CAP client certificate CN=b (/certs/client.p12) EXPIRED on 2030-06-01T11:00:00Z; renew it, the next refresh will fail'],
+      [/expires 2030/],
+      true,
+    ],
+    ['a healthy CronJob', [ok], { cronJob: HEALTHY }, ['CronJob cap-token-refresh/cap-token-refresh: no alert would fire.'], [/^ALERT/m], true],
+    [
+      'an alert that would fire fails status though every target is ok',
+      [ok],
+      { cronJob: FIRING },
+      ['ALERT CapTokenRefreshFailing (critical): the refresh failed', '  look at the last Job', 'note: the CronJob has no --renew-before'],
+      [/no alert would fire/],
+      false,
+    ],
+    [
+      'a recorded clock skew AWS still accepts',
+      [{ ...ok, clockOffsetSeconds: 90 }],
+      {},
+      [`clock skew: ns/secret: ${describeRecordedSkew(90)}`],
+      [/AWS will refuse/],
+      true,
+    ],
+    [
+      'a recorded clock skew AWS refuses',
+      [{ ...ok, clockOffsetSeconds: -600 }],
+      {},
+      [
+        "clock skew: ns/secret: at its last refresh the refreshing node's clock was ahead of CAP's by 600s; AWS will refuse requests signed on that node (SigV4 allows 5 minutes of skew); fix that node's time source (NTP/chrony)",
+      ],
+      [],
+      true,
+    ],
+    [
+      'control characters in a name and a problem are escaped, never printed',
+      [{ namespace: 'ns', name: 'a\u001b[2Jb', problem: 'bad\rline' }],
+      {},
+      ['unmanaged: ns/a\\x1b[2Jb: bad\\rline'],
+      ['\u001b', '\r'],
+      false,
+    ],
+  ];
+
+  it.each(cases)('%s', (_what, targets, extras, lines, absent, succeeded) => {
+    const report = buildStatusReport(targets, judge, NOW, extras);
+    const table = renderStatusTable(report, NOW);
+    expect(table.endsWith('\n')).toBe(true);
+    const tableLines = table.split('\n');
+    for (const line of lines) expect(tableLines).toContain(line);
+    for (const pattern of absent) {
+      if (typeof pattern === 'string') expect(table).not.toContain(pattern);
+      else expect(table).not.toMatch(pattern);
+    }
+    expect(statusSucceeded(report)).toBe(succeeded);
+    // The JSON form carries the same report, whole.
+    expect(JSON.parse(renderStatusJson(report))).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(renderStatusJson(report).endsWith('}\n')).toBe(true);
+  });
+
+  it.each<[string, StatusTarget, Record<string, unknown>, string[]]>([
+    [
+      'an ok target: the DESIGN.md fields, no error, no note',
+      ok,
+      { namespace: 'ns', name: 'secret', role: 'r', result: 'fresh', verdict: 'ok', expiration: at(50), timeLeftSeconds: 3000, refreshedAt: at(-10) },
+      ['error', 'note', 'file', 'clockOffsetSeconds'],
+    ],
+    [
+      'a due target carries its note, not an error',
+      { ...base, file: '/m/a.yaml' },
+      {
+        result: 'fresh',
+        verdict: 'due',
+        expiration: null,
+        timeLeftSeconds: null,
+        refreshedAt: null,
+        file: '/m/a.yaml',
+        note: expect.stringMatching(/^never refreshed/),
+      },
+      ['error'],
+    ],
+    [
+      'an unmanaged target fails with its problem as the error',
+      { namespace: '', name: '/m/b.yaml', problem: 'it is not valid YAML', clockOffsetSeconds: 120 },
+      { role: null, result: 'failed', verdict: 'unmanaged', error: 'it is not valid YAML', clockOffsetSeconds: 120 },
+      ['note'],
+    ],
+  ])('JSON: %s', (_what, target, fields, absentKeys) => {
+    const json = JSON.parse(renderStatusJson(buildStatusReport([target], judge, NOW)));
+    expect(json.targets[0]).toMatchObject(fields);
+    for (const key of absentKeys) expect(json.targets[0]).not.toHaveProperty(key);
+    expect(json).not.toHaveProperty('clientCertificate');
+    expect(json).not.toHaveProperty('cronJob');
+  });
+
+  it('toStatusTarget keeps what status judges and drops where a refresh would write', () => {
+    const fromRefresh = { ...ok, agency: 'A', mission: 'M', account: 'acct', file: '/m/a.yaml', docIndex: 2, role: '', dataProblem: '' };
+    expect(toStatusTarget(fromRefresh)).toEqual({ namespace: 'ns', name: 'secret', issuedRole: 'r', refreshedAt: at(-10), expiration: at(50) });
   });
 });

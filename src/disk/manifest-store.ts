@@ -31,48 +31,50 @@ export async function listManifestFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Every Secret manifest in `dir` that carries the role annotation. A file that cannot be
- * parsed becomes a failed target (and is never written).
+ * Every Secret manifest in `dir` that carries the role annotation, each file read once
+ * through `readFile`. A file that cannot be read or parsed becomes a failed target (and is never written).
  */
-export async function loadManifestTargets(dir: string): Promise<ManifestTarget[]> {
+export async function loadManifestTargets(dir: string, readFile: (file: string) => Promise<string> = readManifestFile): Promise<ManifestTarget[]> {
   const targets: ManifestTarget[] = [];
   for (const file of await listManifestFiles(dir)) {
-    let text: string;
-    try {
-      text = await readManifestFile(file);
-    } catch (err) {
-      if (err instanceof ManifestFileError) {
-        targets.push(problemTarget(file, err.message));
-        continue;
-      }
-      targets.push(problemTarget(file, `the manifest cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); check its permissions`));
-      continue;
-    }
-    try {
-      for (const s of findManagedSecrets(text)) {
-        targets.push({
-          file,
-          docIndex: s.docIndex,
-          namespace: s.namespace,
-          name: s.name,
-          role: s.role,
-          ...(s.agency ? { agency: s.agency } : {}),
-          ...(s.mission ? { mission: s.mission } : {}),
-          ...(s.account ? { account: s.account } : {}),
-          ...(s.expiration ? { expiration: s.expiration } : {}),
-          ...(s.refreshedAt ? { refreshedAt: s.refreshedAt } : {}),
-          ...(s.issuedRole ? { issuedRole: s.issuedRole } : {}),
-          ...(s.clockOffsetSeconds !== undefined ? { clockOffsetSeconds: s.clockOffsetSeconds } : {}),
-          ...(s.dataProblem ? { dataProblem: s.dataProblem } : {}),
-          ...(s.role === '' ? { problem: `the annotation cap-token-refresh/role is empty in ${file}; set it to the IAM role CAP should issue` } : {}),
-        });
-      }
-    } catch (err) {
-      if (!(err instanceof ManifestParseError)) throw err;
-      targets.push(problemTarget(file, `${file} was left untouched: ${err.message}; fix the file and run again`));
-    }
+    const text = await readFile(file).catch((err: unknown) => {
+      targets.push(unreadableManifestTarget(file, err));
+      return undefined;
+    });
+    if (text !== undefined) targets.push(...manifestTargetsOf(file, text));
   }
   return targets;
+}
+
+/** The failed target of a manifest file that could not be read, saying why. */
+export function unreadableManifestTarget(file: string, err: unknown): ManifestTarget {
+  if (err instanceof ManifestFileError) return problemTarget(file, err.message);
+  return problemTarget(file, `the manifest cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); check its permissions`);
+}
+
+/** The targets of one manifest file's text; a text that cannot be parsed is one failed target. */
+export function manifestTargetsOf(file: string, text: string): ManifestTarget[] {
+  try {
+    return findManagedSecrets(text).map((s) => ({
+      file,
+      docIndex: s.docIndex,
+      namespace: s.namespace,
+      name: s.name,
+      role: s.role,
+      ...(s.agency ? { agency: s.agency } : {}),
+      ...(s.mission ? { mission: s.mission } : {}),
+      ...(s.account ? { account: s.account } : {}),
+      ...(s.expiration ? { expiration: s.expiration } : {}),
+      ...(s.refreshedAt ? { refreshedAt: s.refreshedAt } : {}),
+      ...(s.issuedRole ? { issuedRole: s.issuedRole } : {}),
+      ...(s.clockOffsetSeconds !== undefined ? { clockOffsetSeconds: s.clockOffsetSeconds } : {}),
+      ...(s.dataProblem ? { dataProblem: s.dataProblem } : {}),
+      ...(s.role === '' ? { problem: `the annotation cap-token-refresh/role is empty in ${file}; set it to the IAM role CAP should issue` } : {}),
+    }));
+  } catch (err) {
+    if (!(err instanceof ManifestParseError)) throw err;
+    return [problemTarget(file, `${file} was left untouched: ${err.message}; fix the file and run again`)];
+  }
 }
 
 function problemTarget(file: string, problem: string): ManifestTarget {

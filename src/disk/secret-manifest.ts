@@ -117,6 +117,29 @@ function checkEditable(doc: Document, namespace: string, name: string): void {
   }
 }
 
+/**
+ * The Secrets in a manifest text that carry the managed label but no role annotation, so
+ * nothing refreshes them (status shows them as unmanaged). None for a text that does not
+ * parse: findManagedSecrets reports that file.
+ */
+export function findLabelledSecretsWithoutRole(text: string): { docIndex: number; namespace: string; name: string }[] {
+  let docs: Document.Parsed[];
+  try {
+    docs = parseDocuments(text, false);
+  } catch (err) {
+    if (err instanceof ManifestParseError) return [];
+    throw err;
+  }
+  const found: { docIndex: number; namespace: string; name: string }[] = [];
+  docs.forEach((doc, docIndex) => {
+    if (!isMap(doc.contents) || doc.get('kind') !== 'Secret') return;
+    const labelled = String(doc.getIn(['metadata', 'labels', LABEL_MANAGED]) ?? '') === 'true';
+    if (!labelled || doc.hasIn(['metadata', 'annotations', ANNOTATION_ROLE])) return;
+    found.push({ docIndex, namespace: str(doc, ['metadata', 'namespace']) ?? 'default', name: String(doc.getIn(['metadata', 'name']) ?? '') });
+  });
+  return found;
+}
+
 /** The Secrets in a manifest text that carry the role annotation. Throws ManifestParseError on bad YAML. */
 export function findManagedSecrets(text: string): ManagedSecretManifest[] {
   const found: ManagedSecretManifest[] = [];
