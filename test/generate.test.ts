@@ -252,13 +252,58 @@ describe('generate on the folder oc adm release extract writes', () => {
     expect(trust.Statement[0].Principal.AWS).toMatch(/^arn:aws-iso-b:iam::REPLACE_WITH_ACCOUNT_ID:/);
     expect(script).toContain('AWS_REGION:-us-isob-east-1');
     expect(script).toContain('arn:aws-iso-b:iam::<account-id>:role/<role>');
-    for (const { role, credentialsRequest } of result.secrets) {
-      expect(script).toContain(`aws iam create-role --role-name '${role}' --assume-role-policy-document 'file://trust-policy.json'\n`);
-      expect(script).toContain(
-        `aws iam put-role-policy --role-name '${role}' --policy-name '${credentialsRequest}' --policy-document 'file://${role}-policy.json'\n`,
-      );
+    expect(script).toContain(`aws iam create-role --role-name "$1" --assume-role-policy-document 'file://trust-policy.json' >/dev/null\n`);
+    expect(script).not.toContain('--permissions-boundary');
+    expect(script.match(/^ensure_role .*$/gm)).toEqual(result.secrets.map((s) => `ensure_role '${s.role}' '${s.credentialsRequest}' '${s.role}-policy.json'`));
+  });
+
+  it('rewrites arn:aws: resources of a request for the chosen partition, and leaves * and other partitions alone', async () => {
+    const request = (resource: unknown) =>
+      [
+        'apiVersion: cloudcredential.openshift.io/v1',
+        'kind: CredentialsRequest',
+        'metadata: {name: bucket-reader}',
+        'spec:',
+        '  secretRef: {namespace: openshift-example, name: cloud-credentials}',
+        '  providerSpec:',
+        '    kind: AWSProviderSpec',
+        `    statementEntries: [{effect: Allow, action: ['s3:GetObject'], resource: ${JSON.stringify(resource)}}]`,
+      ].join('\n');
+    const list = ['arn:aws:s3:::bucket/*', '*', 'arn:aws-iso:kms:us-iso-east-1:123456789012:key/x', 'arn:aws-us-gov:s3:::gov'];
+    for (const partition of ['aws-iso', 'aws-iso-b'] as const) {
+      const { result } = await generateInto('-', { stdinText: request(list), partition });
+      const policy = JSON.parse(await readFile(join(result.iamDir, `${result.secrets[0]!.role}-policy.json`), 'utf8'));
+      expect(policy.Statement[0].Resource).toEqual([
+        `arn:${partition}:s3:::bucket/*`,
+        '*',
+        'arn:aws-iso:kms:us-iso-east-1:123456789012:key/x',
+        'arn:aws-us-gov:s3:::gov',
+      ]);
+      const single = await generateInto('-', { stdinText: request('arn:aws:s3:::bucket'), partition });
+      const one = JSON.parse(await readFile(join(single.result.iamDir, `${single.result.secrets[0]!.role}-policy.json`), 'utf8'));
+      expect(one.Statement[0].Resource).toBe(`arn:${partition}:s3:::bucket`);
     }
-    expect(script.match(/aws iam create-role/g)).toHaveLength(6);
+  });
+
+  it('refuses a permissions boundary of another partition or shape, and a role path without slashes, all at once', async () => {
+    const dir = await makeTempDir();
+    const err = await generate(
+      { credentialsRequests: ocExtractDir, partition: 'aws-iso-b', permissionsBoundary: 'arn:aws-iso:iam::123456789012:policy/b', rolePath: 'openshift' },
+      { cwd: dir },
+    ).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      '--permissions-boundary "arn:aws-iso:iam::123456789012:policy/b": give the ARN of a managed policy in partition aws-iso-b, arn:aws-iso-b:iam::ACCOUNT_ID:policy/NAME; ' +
+        '--role-path "openshift": give an IAM path that starts and ends with /, such as /openshift/ (printable ASCII, no spaces, at most 512 characters)',
+    );
+    expect(await readdir(dir)).toEqual([]);
+    for (const [boundary, path] of [
+      ['arn:aws-iso-b:iam::aws:policy/PowerUserAccess', '/'],
+      ['arn:aws-iso-b:iam::123456789012:policy/team/ocp-boundary', '/a/b/'],
+    ]) {
+      const ok = await generateInto(ocExtractDir, { partition: 'aws-iso-b', permissionsBoundary: boundary!, rolePath: path! });
+      expect(await readFile(join(ok.result.iamDir, 'create-roles.sh'), 'utf8')).toContain(`--path '${path}' --permissions-boundary '${boundary}'`);
+    }
   });
 
   it('reads - from the given standard input text, skipping other clouds and kinds', async () => {

@@ -139,7 +139,10 @@ describe('cap-token-refresh preflight (offline)', () => {
     ]);
     expect((await stat(join(out, 'cap-ingress-operator-secret.yaml'))).mode & 0o777).toBe(0o600);
     const script = await readFile(join(out, 'iam', 'update-roles.sh'), 'utf8');
-    expect(script).toContain("aws iam get-role --role-name 'c1-openshift-ingress-operator-cloud-credentials'");
+    expect(script).toContain(
+      "ensure_role 'c1-openshift-ingress-operator-cloud-credentials' 'openshift-ingress' 'c1-openshift-ingress-operator-cloud-credentials-policy.json'",
+    );
+    expect(script).toContain('aws iam get-role --role-name "$1"');
     expect(script).toContain('put-role-policy');
 
     await copyFile(join(out, 'cap-ingress-operator-secret.yaml'), join(dir, 'manifests', 'cap-ingress-operator-secret.yaml'));

@@ -6,7 +6,7 @@ import { displayUrl } from '../core/display-url.js';
 import { ConfigError, errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
-import { PARTITIONS, type Partition } from '../manifests/iam.js';
+import { PARTITIONS, type Partition, permissionsBoundaryProblem, rolePathProblem } from '../manifests/iam.js';
 import {
   buildInstallFiles,
   type FileArea,
@@ -52,6 +52,10 @@ export interface GenerateOptions {
   roleTemplate?: string;
   clusterName?: string;
   partition?: Partition;
+  /** `--permissions-boundary ARN`: a managed policy ARN of the partition, given to every create-role. */
+  permissionsBoundary?: string;
+  /** `--role-path PATH`: the IAM path of the roles create-role makes (`/.../`). */
+  rolePath?: string;
   includeTechPreview?: boolean;
   featureGates?: string[];
   /** Overwrite files that exist with other content. */
@@ -171,6 +175,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
     },
     certs: await readCertsSecretContents(options, cwd),
     partition,
+    roleSettings: { permissionsBoundary: options.permissionsBoundary, rolePath: options.rolePath },
   };
 }
 
@@ -186,7 +191,16 @@ function validateOptions(options: GenerateOptions, partition: string, schedule: 
     );
   }
   const problems: string[] = [];
-  if (!(PARTITIONS as readonly string[]).includes(partition)) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
+  const knownPartition = (PARTITIONS as readonly string[]).includes(partition);
+  if (!knownPartition) problems.push(`--partition ${partition}: use one of ${PARTITIONS.join(', ')}`);
+  if (options.permissionsBoundary !== undefined && knownPartition) {
+    const problem = permissionsBoundaryProblem(options.permissionsBoundary, partition as Partition);
+    if (problem) problems.push(problem);
+  }
+  if (options.rolePath !== undefined) {
+    const problem = rolePathProblem(options.rolePath);
+    if (problem) problems.push(problem);
+  }
   if (!/^(@\w+|\S+( \S+){4})$/.test(schedule.trim()))
     problems.push(`--schedule ${JSON.stringify(schedule)}: give a cron schedule of five fields, e.g. "${DEFAULT_SCHEDULE}"`);
   if (options.renewBefore !== undefined && !((parseDuration(options.renewBefore) ?? 0) > 0))

@@ -297,7 +297,7 @@ async function writePreflightFiles(
     )
     .map((e) => ({ entry: e, request: byKey.get(`${e.secret.namespace}/${e.secret.name}`)! }));
   for (const { entry, request } of roles) {
-    files.push({ path: join(iamDir, policyFileName(entry.role!)), content: renderJson(permissionPolicy(request.statementEntries)), mode: 0o644 });
+    files.push({ path: join(iamDir, policyFileName(entry.role!)), content: renderJson(permissionPolicy(request.statementEntries, partition)), mode: 0o644 });
   }
   if (roles.length > 0) {
     files.push({ path: join(iamDir, TRUST_POLICY_FILE), content: renderJson(trustPolicyPlaceholder(partition)), mode: 0o644 });

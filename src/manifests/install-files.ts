@@ -10,6 +10,7 @@ import {
   trustPolicyPlaceholder,
   type IamRole,
   type Partition,
+  type RoleSettings,
 } from './iam.js';
 import {
   CERTS_FILE_MODE,
@@ -39,6 +40,8 @@ export interface InstallFilesInput {
   cronJob: CronJobSettings;
   certs: CertsSecretContents;
   partition: Partition;
+  /** `--permissions-boundary` and `--role-path` of the roles create-roles.sh creates. */
+  roleSettings?: RoleSettings;
 }
 
 /** `manifests`: Kubernetes objects, safe to copy into the installer's manifests folder. `iam`: policies and the script. */
@@ -108,7 +111,7 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
     };
   });
   const policies = requests.map((request, index) => ({ role: secrets[index]!.role, statementEntries: request.statementEntries }));
-  const files = [...manifestFiles(input, secrets), ...iamFiles(policies, secrets, input.partition)];
+  const files = [...manifestFiles(input, secrets), ...iamFiles(policies, secrets, input.partition, input.roleSettings ?? {})];
   assertDistinctFileNames(files);
   return { files: sortFiles(files), secrets, skipped, unusedRoleMapEntries };
 }
@@ -153,13 +156,14 @@ function iamFiles(
   policies: readonly { role: string; statementEntries: readonly StatementEntry[] }[],
   secrets: readonly ManagedSecret[],
   partition: Partition,
+  roleSettings: RoleSettings,
 ): PlannedFile[] {
   const iam = (name: string, content: string, mode = PLAIN_MODE): PlannedFile => ({ area: 'iam', name, content, mode });
   const roles: IamRole[] = secrets.map((s) => ({ role: s.role, policyName: s.credentialsRequest, policyFile: policyFileName(s.role) }));
   return [
-    ...policies.map(({ role, statementEntries }) => iam(policyFileName(role), renderJson(permissionPolicy(statementEntries)))),
+    ...policies.map(({ role, statementEntries }) => iam(policyFileName(role), renderJson(permissionPolicy(statementEntries, partition)))),
     iam(TRUST_POLICY_FILE, renderJson(trustPolicyPlaceholder(partition))),
-    iam(CREATE_ROLES_SCRIPT_FILE, createRolesScript(roles, partition), SCRIPT_MODE),
+    iam(CREATE_ROLES_SCRIPT_FILE, createRolesScript(roles, partition, roleSettings), SCRIPT_MODE),
   ];
 }
 
