@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/errors.js';
-import { refreshCluster } from '../src/kube/refresh-cluster.js';
+import { refreshCluster } from '../src/refresh/refresh-cluster.js';
 import { Redactor } from '../src/log/redactor.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { CommandContext } from '../src/commands/context.js';

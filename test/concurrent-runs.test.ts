@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PASSPHRASE, P12_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
+import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import { makeManifestDir, secretManifest, snapshotDir, type SecretManifestSpec } from './support/manifest-dir.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 
@@ -11,9 +12,29 @@ import { runCli, type CliResult } from './support/run-cli.js';
 // (1.5 s, longer than a slow process start) so both find every target due: no lost update,
 // and no Secret written twice for one due period. Writes are counted with inotify
 // (fs.watch): every atomic write is one rename onto the manifest's name.
+//
+// The same two runs against one cluster, and both places report the Secret the other run
+// refreshed first the same way: `fresh`, with the expiration that run wrote.
 
 let cap: CapFixture;
 type Report = { targets: { namespace: string; name: string; result: string; expiration: string | null }[] };
+
+/**
+ * Each Secret was written by one of the two runs: that run reports it `refreshed`, the other,
+ * which found it refreshed first, `fresh`; both with the expiration the Secret now holds.
+ */
+function expectReportedAlike(runs: CliResult[], stored: Map<string, string>): void {
+  const entries = runs.flatMap((r) => (JSON.parse(r.stdout) as Report).targets);
+  expect(entries).toHaveLength(2 * stored.size);
+  for (const [key, expiration] of stored) {
+    const mine = entries.filter((t) => `${t.namespace}/${t.name}` === key);
+    expect(mine.map((t) => t.result).sort(), key).toEqual(['fresh', 'refreshed']);
+    expect(
+      mine.map((t) => t.expiration),
+      key,
+    ).toEqual([expiration, expiration]);
+  }
+}
 
 beforeAll(async () => {
   cap = await startCapFixture();
@@ -77,10 +98,7 @@ describe('two refresh runs at once against one manifests folder', () => {
 
     // Both runs found all 7 roles due and asked CAP: they really overlapped.
     expect(cap.sim.calls.length - callsBefore).toBe(14);
-    for (const r of runs) {
-      expect(r.code, r.stderr).toBe(0);
-      expect((JSON.parse(r.stdout) as Report).targets.map((t) => t.result)).toEqual(Array(12).fill('refreshed'));
-    }
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
 
     // No lost update: every Secret (both in pair.yaml too) holds one complete issued set.
     const final = await snapshotDir(dir);
@@ -98,10 +116,8 @@ describe('two refresh runs at once against one manifests folder', () => {
       }
     }
     expect(onDisk.size).toBe(12);
-    // Both reports give the expiration that is on disk: the run that came second kept the first's.
-    for (const r of runs) {
-      for (const t of (JSON.parse(r.stdout) as Report).targets) expect(t.expiration).toBe(onDisk.get(`${t.namespace}/${t.name}`));
-    }
+    // The run that came second to a Secret kept the first's credentials and says so: fresh, with the expiration on disk.
+    expectReportedAlike(runs, onDisk);
 
     // Written once per Secret: one rename per single file, two for pair.yaml (one per role).
     expect(Object.fromEntries(counts)).toEqual({ ...Object.fromEntries(SINGLE.map((s) => [s.file, 1])), 'pair.yaml': 2 });
@@ -114,5 +130,63 @@ describe('two refresh runs at once against one manifests folder', () => {
     const secrets = [...cap.sim.issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]), KEY_PASSPHRASE, P12_PASSPHRASE];
     for (const r of [...runs, third]) for (const s of secrets) expect(r.stdout + r.stderr).not.toContain(s);
     expect(await readFile(join(dir, 'pair.yaml'), 'utf8')).toMatch(/^# first: managed by cap-token-refresh\n/);
+  });
+});
+
+describe('two refresh runs at once against one cluster', () => {
+  let fixture: ClusterFixture | undefined;
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  it('write each Secret once, and report the one the other run refreshed first as fresh, as on disk', async () => {
+    fixture = await startClusterFixture('ctr-concurrent-cluster-');
+    const { cap, kube, kubeconfig } = fixture;
+    // One Secret per role: a run asks CAP for a role only after reading its Secret.
+    const secrets = Array.from({ length: 4 }, (_, i) => ({ namespace: `ns-${i}`, name: 'aws-creds', role: `role-${i}` }));
+    for (const s of secrets) {
+      kube.putSecret({ metadata: { namespace: s.namespace, name: s.name, annotations: { 'cap-token-refresh/role': s.role } }, type: 'Opaque', data: {} });
+    }
+    // No Secret is written before both runs asked CAP for every role, so both read every Secret before either writes it.
+    let asked = 0;
+    let everyoneAsked!: () => void;
+    const bothAsked = new Promise<void>((resolve) => (everyoneAsked = resolve));
+    cap.sim.onRequest = () => {
+      if (++asked === 2 * secrets.length) everyoneAsked();
+    };
+    kube.onBeforeWrite(async (req) => {
+      if (req.resource === 'secrets') await bothAsked;
+    });
+    const targets = secrets.flatMap((s) => ['--target', `${s.namespace}/${s.name}`]);
+    const runs = await Promise.all([0, 1].map(() => runCli(['refresh', '--kubeconfig', kubeconfig, ...targets, '--output', 'json'], { env: cap.env })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+
+    // Each Secret: one update went through; the other run's met a 409, read the Secret again and left it.
+    const updates = kube.requests.filter((r) => r.resource === 'secrets' && r.verb === 'update');
+    for (const s of secrets) {
+      expect(
+        updates
+          .filter((u) => u.namespace === s.namespace)
+          .map((u) => u.status)
+          .sort(),
+        s.namespace,
+      ).toEqual([200, 409]);
+    }
+    const stored = new Map<string, string>();
+    for (const s of secrets) {
+      const secret = kube.getSecret(s.namespace, s.name)!;
+      const keyId = Buffer.from((secret.data as Record<string, string>).aws_access_key_id ?? '', 'base64').toString();
+      const issued = cap.sim.issued.find((c) => c.accessKeyId === keyId);
+      expect(issued, s.namespace).toBeDefined();
+      expect(secret.metadata.annotations?.['cap-token-refresh/expiration']).toBe(issued!.expiration);
+      stored.set(`${s.namespace}/${s.name}`, issued!.expiration);
+    }
+    expectReportedAlike(runs, stored);
+    // Only the run that wrote a Secret records its CredentialsRefreshed Event.
+    const refreshedEvents = kube.listEvents().filter((e) => e.reason === 'CredentialsRefreshed');
+    expect(refreshedEvents.map((e) => (e.involvedObject as { namespace: string }).namespace).sort()).toEqual(secrets.map((s) => s.namespace));
+
+    const leaked = cap.sim.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken, c.accessKeyId]);
+    for (const r of runs) for (const value of leaked) expect(r.stdout + r.stderr).not.toContain(value);
   });
 });

@@ -8,7 +8,8 @@ import { markProxyHopFailures } from '../core/proxy-failure.js';
 import type { Logger } from '../log/logger.js';
 import type { ClientIdentity } from './identity.js';
 import { MAX_CAP_RESPONSE_BYTES } from './limits.js';
-import { buildCredentialsUrl, describeUrl, type CapQuery } from './url.js';
+import type { CapQuery } from '../core/cap-query.js';
+import { buildCredentialsUrl, describeUrl } from './url.js';
 import { classifyNetworkError, classifyStatus, midBodyError } from './failures.js';
 import { backoffDelayMs, type RetryPolicy } from '../core/retry.js';
 

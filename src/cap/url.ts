@@ -1,27 +1,8 @@
 import { displayUrl } from '../core/display-url.js';
+import { PLACEHOLDER_SETTINGS, PLACEHOLDERS, type CapQuery, type Placeholder } from '../core/cap-query.js';
 import { ConfigError } from '../core/errors.js';
 
 const API_PATH = '/api/v1/credentials';
-
-export interface CapQuery {
-  agency: string;
-  mission: string;
-  role: string;
-  /** The SC2S account name; only a CAP_URL template with `{account}` uses it. */
-  account?: string;
-}
-
-/** The values a CAP_URL template may name; `{role}` always has one (the target's role). */
-export const PLACEHOLDERS = ['agency', 'mission', 'account', 'role'] as const;
-export type Placeholder = (typeof PLACEHOLDERS)[number];
-
-/** Where each placeholder's value comes from, as a configuration error names it. */
-export const PLACEHOLDER_SETTINGS: Record<Placeholder, string> = {
-  agency: 'AGENCY, --agency or annotation cap-token-refresh/agency',
-  mission: 'MISSION, --mission or annotation cap-token-refresh/mission',
-  account: 'CAP_ACCOUNT, --account or annotation cap-token-refresh/account',
-  role: '--role or annotation cap-token-refresh/role',
-};
 
 // The URL parser keeps `{x}` as it is in the query and host but writes `%7Bx%7D` in the path.
 const PLACEHOLDER = /\{([A-Za-z]+)\}|%7B([A-Za-z]+)%7D/gi;

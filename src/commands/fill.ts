@@ -68,13 +68,14 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
   // Everything is checked: write the manifests the way the refresh does, then the profile.
   const now = ctx.now();
   const writable = targets.filter((t) => !t.problem);
-  const outcomes = await createManifestStore().write(writable, creds, now);
+  // What fill is given goes into every Secret, even one a refresh wrote since it was loaded: nothing is kept.
+  const outcomes = await createManifestStore().write(writable, { creds, refreshedAt: now, keptExpiration: () => undefined });
   const failures: string[] = targets.filter((t) => t.problem).map((t) => t.problem!);
   const written: string[][] = [];
   writable.forEach((t, i) => {
     const o = outcomes[i]!;
-    if (o.ok) written.push([`  ${t.namespace}/${t.name}`, basename(t.file)]);
-    else failures.push(`${t.namespace}/${t.name}: ${o.error}`);
+    if (o.kind === 'failed') failures.push(`${t.namespace}/${t.name}: ${o.error}`);
+    else written.push([`  ${t.namespace}/${t.name}`, basename(t.file)]);
   });
   let profileLine: string | undefined;
   if (pending) {

@@ -44,7 +44,7 @@ export async function refresh(opts: RefreshOptions, ctx: CommandContext): Promis
       const dir = resolve(ctx.cwd, opts.manifests);
       report = await runRefresh(await loadManifestTargets(dir), createManifestStore(), refreshSettings, deps);
     } else {
-      const { refreshCluster } = await import('../kube/refresh-cluster.js');
+      const { refreshCluster } = await import('../refresh/refresh-cluster.js');
       report = await refreshCluster(opts, refreshSettings, deps, ctx);
     }
   } finally {

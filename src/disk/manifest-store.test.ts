@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CapCredentials } from '../core/credentials.js';
+import type { WriteBatch } from '../core/target-store.js';
 import { acquireFileLock } from './file-lock.js';
 import { createManifestStore, loadManifestTargets } from './manifest-store.js';
 
@@ -24,6 +25,10 @@ const OTHER: CapCredentials = {
   expiration: new Date('2030-01-01T01:00:05Z'),
 };
 const AT = new Date('2030-01-01T00:00:00Z');
+/** Keeps a Secret whose expiration changed since it was loaded, as the engine does for one that is no longer due. */
+const keepChanged: WriteBatch['keptExpiration'] = (t, now) => (now.expiration !== t.expiration ? now.expiration : undefined);
+const batch = (creds: CapCredentials, keptExpiration = keepChanged): WriteBatch => ({ creds, refreshedAt: AT, issuedRole: 'r1', keptExpiration });
+const WRITTEN = { kind: 'written', expiration: '2030-01-01T01:00:00Z', accessKey: '…0001' };
 
 function manifest(name: string, role: string): string {
   return `# ${name}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: ns\n  annotations:\n    cap-token-refresh/role: ${role}\ntype: Opaque\ndata:\n  keep: a2VlcA==\n`;
@@ -57,9 +62,9 @@ describe('a write that fails', () => {
   ])('%s fails that file alone, names it and the cure, and leaves it as it was', async (code, message) => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1'), 'b.yaml': manifest('b', 'r1') });
     const targets = await loadManifestTargets(dir);
-    const outcomes = await createManifestStore({ writeFile: failingWrite(code, 'b.yaml') }).write(targets, CREDS, AT);
-    expect(outcomes[0]).toEqual({ ok: true, expiration: '2030-01-01T01:00:00Z' });
-    expect(outcomes[1]).toMatchObject({ ok: false, error: expect.stringMatching(message) });
+    const outcomes = await createManifestStore({ writeFile: failingWrite(code, 'b.yaml') }).write(targets, batch(CREDS));
+    expect(outcomes[0]).toEqual(WRITTEN);
+    expect(outcomes[1]).toMatchObject({ kind: 'failed', error: expect.stringMatching(message) });
     expect(JSON.stringify(outcomes)).not.toContain(CREDS.secretAccessKey);
     expect(await readFile(join(dir, 'b.yaml'), 'utf8')).toBe(manifest('b', 'r1'));
     expect(parse(await readFile(join(dir, 'a.yaml'), 'utf8')).stringData.aws_access_key_id).toBe(CREDS.accessKeyId);
@@ -73,18 +78,34 @@ describe('another run in between', () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const mine = await loadManifestTargets(dir);
     const theirs = await loadManifestTargets(dir);
-    expect(await createManifestStore().write(theirs, OTHER, AT)).toEqual([{ ok: true, expiration: '2030-01-01T01:00:05Z' }]);
+    expect(await createManifestStore().write(theirs, batch(OTHER))).toEqual([{ kind: 'written', expiration: '2030-01-01T01:00:05Z', accessKey: '…0002' }]);
     const afterTheirs = await readFile(join(dir, 'a.yaml'), 'utf8');
-    // This run's credentials arrive later: the file already holds a full set for this due period.
-    expect(await createManifestStore().write(mine, CREDS, AT)).toEqual([{ ok: true, expiration: '2030-01-01T01:00:05Z' }]);
+    // This run's credentials arrive later: the engine keeps what the file holds now, and nothing is written.
+    const asked: string[] = [];
+    const judge: WriteBatch['keptExpiration'] = (t, now) => (asked.push(`${t.expiration ?? 'none'} -> ${now.expiration}`), keepChanged(t, now));
+    expect(await createManifestStore().write(mine, batch(CREDS, judge))).toEqual([{ kind: 'kept', expiration: '2030-01-01T01:00:05Z' }]);
+    expect(asked).toEqual(['none -> 2030-01-01T01:00:05Z']);
     expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(afterTheirs);
+  });
+
+  it('writes over what another run wrote when the engine says it is still due', async () => {
+    const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
+    const mine = await loadManifestTargets(dir);
+    await createManifestStore().write(await loadManifestTargets(dir), batch(OTHER));
+    expect(
+      await createManifestStore().write(
+        mine,
+        batch(CREDS, () => undefined),
+      ),
+    ).toEqual([WRITTEN]);
+    expect(parse(await readFile(join(dir, 'a.yaml'), 'utf8')).stringData.aws_access_key_id).toBe(CREDS.accessKeyId);
   });
 
   it('edits the file as it is now, so two Secrets of one file written by two runs both stay', async () => {
     const dir = await folder({ 'two.yaml': `${manifest('a', 'r1')}---\n${manifest('b', 'r2')}` });
     const [a, b] = await loadManifestTargets(dir);
-    await createManifestStore().write([a!], CREDS, AT);
-    await createManifestStore().write([b!], OTHER, AT);
+    await createManifestStore().write([a!], batch(CREDS));
+    await createManifestStore().write([b!], batch(OTHER));
     const docs = (await readFile(join(dir, 'two.yaml'), 'utf8')).split(/^---\n/m).map((d) => parse(d));
     expect(docs.map((d) => d.stringData.aws_access_key_id)).toEqual([CREDS.accessKeyId, OTHER.accessKeyId]);
   });
@@ -93,8 +114,8 @@ describe('another run in between', () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const targets = await loadManifestTargets(dir);
     await writeFile(join(dir, 'a.yaml'), manifest('renamed', 'r1'));
-    expect(await createManifestStore().write(targets, CREDS, AT)).toEqual([
-      { ok: false, error: expect.stringMatching(/the Secret ns\/a is no longer in .*a\.yaml; the file was left as it was/) },
+    expect(await createManifestStore().write(targets, batch(CREDS))).toEqual([
+      { kind: 'failed', error: expect.stringMatching(/the Secret ns\/a is no longer in .*a\.yaml; the file was left as it was/) },
     ]);
   });
 });
@@ -104,18 +125,18 @@ describe('the lock beside each file', () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const targets = await loadManifestTargets(dir);
     const release = await acquireFileLock(join(dir, '.a.yaml.lock'));
-    const outcomes = await createManifestStore({ lock: { timeoutMs: 200 } }).write(targets, CREDS, AT);
+    const outcomes = await createManifestStore({ lock: { timeoutMs: 200 } }).write(targets, batch(CREDS));
     expect(outcomes[0]).toMatchObject({
-      ok: false,
+      kind: 'failed',
       error: expect.stringMatching(
         new RegExp(`another cap-token-refresh run \\(pid ${process.pid}\\) kept the lock .*\\.a\\.yaml\\.lock; wait for it to finish, or delete`),
       ),
     });
     expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(manifest('a', 'r1'));
     // Released, the next write goes through.
-    const write = createManifestStore().write(targets, CREDS, AT);
+    const write = createManifestStore().write(targets, batch(CREDS));
     await release();
-    expect(await write).toEqual([{ ok: true, expiration: '2030-01-01T01:00:00Z' }]);
+    expect(await write).toEqual([WRITTEN]);
   });
 
   it('breaks a lock whose process is gone, and one that is empty and old', async () => {
@@ -126,8 +147,8 @@ describe('the lock beside each file', () => {
     await writeFile(join(dir, '.a.yaml.lock'), JSON.stringify({ pid: deadPid, host: hostname(), at: Date.now(), token: 'x' }));
     await writeFile(join(dir, '.b.yaml.lock'), '');
     await utimes(join(dir, '.b.yaml.lock'), new Date(Date.now() - 5000), new Date(Date.now() - 5000));
-    const outcomes = await createManifestStore({ lock: { timeoutMs: 3000 } }).write(await loadManifestTargets(dir), CREDS, AT);
-    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    const outcomes = await createManifestStore({ lock: { timeoutMs: 3000 } }).write(await loadManifestTargets(dir), batch(CREDS));
+    expect(outcomes.map((o) => o.kind)).toEqual(['written', 'written']);
     expect((await readdir(dir)).sort()).toEqual(['a.yaml', 'b.yaml']);
   });
 });
@@ -143,7 +164,7 @@ describe('leftovers of a killed run', () => {
     const old = new Date(Date.now() - 120_000);
     await utimes(join(dir, '.a.yaml.0123456789ab.tmp'), old, old);
     await utimes(join(dir, '.notes.tmp'), old, old);
-    await createManifestStore().write(await loadManifestTargets(dir), CREDS, AT);
+    await createManifestStore().write(await loadManifestTargets(dir), batch(CREDS));
     expect((await readdir(dir)).sort()).toEqual(['.b.yaml.ba9876543210.tmp', '.notes.tmp', 'a.yaml']);
   });
 });

@@ -1,9 +1,7 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CapCredentials } from '../core/credentials.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
-import { formatRfc3339 } from '../core/policy.js';
-import type { RefreshTarget, TargetStore, WriteOutcome } from '../refresh/engine.js';
+import { writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { sideFilePath } from './side-file.js';
 import { ManifestFileError, readManifestFile } from './read-manifest-file.js';
@@ -100,9 +98,9 @@ const LOCK = /^\.(.+)\.lock$/;
  * (`.NAME.lock`, so two runs at once never edit one file together), read again, edited in
  * memory and replaced atomically.
  *
- * Before editing, the store compares each target's expiration and refreshed-at annotations
- * with what was loaded: when another run wrote them in between, that run's credentials are
- * kept and the target is reported with them, not written a second time for one due period.
+ * Before editing, the store asks the engine about each Secret as it is now in the file
+ * (WriteBatch.keptExpiration): when another run refreshed it after this one loaded it, that
+ * run's credentials are kept (outcome `kept`), not written a second time for one due period.
  *
  * Before its first write to a folder the store removes what killed runs left there:
  * temporaries (`.NAME.<hex>.tmp`) older than a minute and lock files of dead processes.
@@ -130,7 +128,7 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
     return swept.get(dir)!;
   };
 
-  async function writeFile(file: string, inFile: ManifestTarget[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]> {
+  async function writeFile(file: string, inFile: ManifestTarget[], batch: WriteBatch<ManifestTarget>): Promise<WriteOutcome[]> {
     await sweepOnce(dirname(file));
     return withFileLock(
       sideFilePath(file, '.lock'),
@@ -139,21 +137,22 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
         const current = findManagedSecrets(text);
         const outcomes: WriteOutcome[] = [];
         const toWrite: number[] = [];
+        const written = writtenOutcome(batch.creds);
         for (const t of inFile) {
           const onDisk =
             current.find((s) => s.docIndex === t.docIndex && s.namespace === t.namespace && s.name === t.name) ??
             current.find((s) => s.namespace === t.namespace && s.name === t.name);
+          const kept = onDisk && batch.keptExpiration(t, onDisk);
           if (!onDisk) {
-            outcomes.push({ ok: false, error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
-          } else if (onDisk.expiration !== t.expiration || onDisk.refreshedAt !== t.refreshedAt) {
-            // Another run refreshed it after this one read it: keep those credentials.
-            outcomes.push({ ok: true, expiration: onDisk.expiration ?? formatRfc3339(creds.expiration) });
+            outcomes.push({ kind: 'failed', error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
+          } else if (kept) {
+            outcomes.push({ kind: 'kept', expiration: kept });
           } else {
             toWrite.push(onDisk.docIndex);
-            outcomes.push({ ok: true, expiration: formatRfc3339(creds.expiration) });
+            outcomes.push(written);
           }
         }
-        if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, creds, refreshedAt, issuedRole));
+        if (toWrite.length > 0) await deps.writeFile(file, applyCredentialsToManifest(text, toWrite, batch.creds, batch.refreshedAt, batch.issuedRole));
         return outcomes;
       },
       deps.lock,
@@ -161,7 +160,9 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
   }
 
   return {
-    async write(targets: ManifestTarget[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]> {
+    // A role's files are written inside its CAP slot: --concurrency 1 writes one role at a time, in order.
+    writesInCapSlot: true,
+    async write(targets: ManifestTarget[], batch: WriteBatch<ManifestTarget>): Promise<WriteOutcome[]> {
       const byFile = new Map<string, ManifestTarget[]>();
       for (const t of targets) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
       const outcomes = new Map<ManifestTarget, WriteOutcome>();
@@ -169,10 +170,10 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
         [...byFile].map(async ([file, inFile]) => {
           let results: WriteOutcome[];
           try {
-            results = await inProcess(file, () => writeFile(file, inFile, creds, refreshedAt, issuedRole));
+            results = await inProcess(file, () => writeFile(file, inFile, batch));
           } catch (err) {
             const error = describeWriteError(file, err);
-            results = inFile.map(() => ({ ok: false, error }));
+            results = inFile.map(() => ({ kind: 'failed', error }));
           }
           inFile.forEach((t, i) => outcomes.set(t, results[i]!));
         }),

@@ -1,12 +1,11 @@
-import type { CommandContext } from '../commands/context.js';
 import { displayUrl } from '../core/display-url.js';
 import { ConfigError, RunFailedError } from '../core/errors.js';
+import { createLimiter, type Limiter } from '../core/limiter.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { ClusterTarget } from './cluster-store.js';
 import { describeConnectionFailure, describeSecretFailure, missingRoleMessage } from './describe-kube-failure.js';
-import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type ApiEndpoint, type KubeApi } from './kube-api.js';
-import { createLimiter, type Limiter } from '../refresh/limiter.js';
+import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type ApiEndpoint, type KubeApi, type KubeRetryTiming } from './kube-api.js';
 import { loadKubeConfig, type KubeEnvironment } from './load-kube-config.js';
 import { parseTargetFlags, secretRefsFromCredentialsRequests, type SecretRef } from './secret-refs.js';
 import { readSecretState } from './secret-update.js';
@@ -30,16 +29,19 @@ export interface ClusterConnection {
 /** Injected parts of the Kubernetes configuration lookup (tests: no pod, no home folder). */
 export type ClusterEnvironment = Partial<Omit<KubeEnvironment, 'env' | 'cwd'>>;
 
+/** What connecting needs of the process: its environment and folder, and the clock and sleep the API retries use (a command's context has them). */
+export type ClusterHost = Pick<KubeEnvironment, 'env' | 'cwd'> & KubeRetryTiming;
+
 /** The `--target` values, checked (a UsageError before anything else); undefined means discover them. */
 export function wantedTargets(flags: ClusterFlags): SecretRef[] | undefined {
   return flags.target?.length ? parseTargetFlags(flags.target) : undefined;
 }
 
 /** The API server connection of `--kubeconfig` / `--context` (else in-cluster, KUBECONFIG, ~/.kube/config); problems are ConfigErrors raised before any request. */
-export function connectCluster(flags: ClusterFlags, ctx: CommandContext, logger: Logger, environment: ClusterEnvironment = {}): ClusterConnection {
+export function connectCluster(flags: ClusterFlags, host: ClusterHost, logger: Logger, environment: ClusterEnvironment = {}): ClusterConnection {
   const loaded = loadKubeConfig(
     { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) },
-    { env: ctx.env, cwd: ctx.cwd, ...environment },
+    { env: host.env, cwd: host.cwd, ...environment },
   );
   logger.info('using the cluster', {
     server: displayUrl(loaded.server),
@@ -47,7 +49,7 @@ export function connectCluster(flags: ClusterFlags, ctx: CommandContext, logger:
     config: loaded.source,
     context: loaded.context,
   });
-  return { api: createKubeApi(loaded.kubeConfig, loaded.server, ctx), source: loaded.source };
+  return { api: createKubeApi(loaded.kubeConfig, loaded.server, host), source: loaded.source };
 }
 
 /**

@@ -1,49 +1,12 @@
+import type { CapQuery, Placeholder } from '../core/cap-query.js';
+import { PLACEHOLDER_SETTINGS } from '../core/cap-query.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { errorMessage } from '../core/errors.js';
-import { decideRefresh, formatRfc3339, type RefreshPolicy } from '../core/policy.js';
+import { createLimiter } from '../core/limiter.js';
+import { decideRefresh, formatRfc3339, type RefreshPolicy, type RefreshState } from '../core/policy.js';
 import type { Report, TargetReport } from '../core/report.js';
-import { PLACEHOLDER_SETTINGS, type CapQuery, type Placeholder } from '../cap/url.js';
+import type { RefreshTarget, TargetStore, WriteBatch, WriteOutcome } from '../core/target-store.js';
 import type { Logger } from '../log/logger.js';
-import { createLimiter } from './limiter.js';
-
-/** A Secret to keep alive, wherever it lives (a manifest file or a cluster). */
-export interface RefreshTarget {
-  namespace: string;
-  name: string;
-  role?: string;
-  agency?: string;
-  mission?: string;
-  account?: string;
-  expiration?: string;
-  refreshedAt?: string;
-  /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
-  issuedRole?: string;
-  /** CAP's clock minus the refreshing node's at the last refresh (`cap-token-refresh/clock-offset-seconds`), when over 60 s. */
-  clockOffsetSeconds?: number;
-  /** Why the Secret's data cannot serve (findSecretDataProblem); the target is then due whatever its annotations say. */
-  dataProblem?: string;
-  file?: string;
-  /** Set when the target could not be read; it is reported as failed with this message. */
-  problem?: string;
-}
-
-/** Where targets come from and where credentials go. A failed write throws with a message that names the cure. */
-export interface TargetStore<T extends RefreshTarget = RefreshTarget> {
-  /**
-   * `issuedRole` is the role CAP was asked for, recorded in `cap-token-refresh/issued-role`;
-   * without it (`fill`, one response for every Secret) the annotation is removed, so the next
-   * refresh asks for each Secret's own role.
-   */
-  write(targets: T[], creds: CapCredentials, refreshedAt: Date, issuedRole?: string): Promise<WriteOutcome[]>;
-  /**
-   * The store bounds its own writes (the cluster store's API limiter): a role's writes then
-   * run after its CAP slot is released, so the next CAP request never waits for them.
-   * Otherwise (disk) a role's writes finish inside its slot, as --concurrency 1 promises.
-   */
-  readonly boundsOwnWrites?: boolean;
-}
-
-export type WriteOutcome = { ok: true; expiration: string } | { ok: false; error: string };
 
 export interface RefreshDeps {
   fetchCredentials: (q: CapQuery) => Promise<CapCredentials>;
@@ -62,15 +25,22 @@ export interface RefreshSettings {
   requires?: readonly Exclude<Placeholder, 'role'>[];
 }
 
-/** Called as soon as a target's result is known, before the whole run ends (Events, progress). */
-export type ResultListener<T> = (target: T, result: TargetReport) => void;
+/**
+ * Called as soon as a target's result is known, before the whole run ends (Events, progress), with
+ * the store's outcome when a write was tried (written, kept or failed); without one for a target
+ * that was fresh, could not be read, or whose CAP request failed.
+ */
+export type ResultListener<T> = (target: T, result: TargetReport, outcome?: WriteOutcome) => void;
 
 /**
  * Decides which targets are due, asks CAP once per distinct filled-in URL (the settings CAP_URL needs, and the role) with
- * bounded concurrency, and writes each due target as soon as its credentials arrive.
- * Targets may still be loading (promises, in report order): a role's CAP request starts as
- * soon as its first due target is read, while the others are still being read. One failure
- * never blocks another target.
+ * bounded concurrency, writes each role's due targets once its credentials arrive, and turns
+ * each store outcome into the target's result (the only place that does).
+ *
+ * Targets may still be loading (promises, in report order): a role's CAP request starts as soon as
+ * its first due target is read, while the others are still being read; its write waits until every
+ * target is read, so it covers them all. A role's writes run inside its CAP slot or after it, as
+ * the store says (TargetStore.writesInCapSlot). One failure never blocks another target.
  */
 export async function runRefresh<T extends RefreshTarget>(
   targets: readonly (T | Promise<T>)[],
@@ -83,58 +53,70 @@ export async function runRefresh<T extends RefreshTarget>(
   const results: TargetReport[] = [];
   const groups = new Map<string, Group<T>>();
   const capSlot = createLimiter(settings.concurrency);
-  const detached: Promise<void>[] = [];
-  const settle = (t: T, index: number, report: TargetReport) => {
+  const settle = (t: T, index: number, report: TargetReport, outcome?: WriteOutcome) => {
     results[index] = report;
-    onResult(t, report);
+    onResult(t, report, outcome);
   };
-  // Resolves once every target is read, so that a role's write covers all of its targets.
-  let allRead!: () => void;
-  const everyTargetRead = new Promise<void>((resolve) => (allRead = resolve));
 
-  const writeAll = async (group: Group<T>, creds: CapCredentials, refreshedAt: Date): Promise<void> => {
+  // A target that changed since it was read is kept when another writer refreshed it and it is no
+  // longer due (the policy without --force); the store asks, the policy stays here.
+  const keptExpiration = (t: T, current: RefreshState): string | undefined => {
+    if (current.expiration === t.expiration && current.refreshedAt === t.refreshedAt) return undefined;
+    const decision = decideRefresh(current, deps.now(), { ...settings.policy, force: false });
+    return !decision.due && decision.expiration ? formatRfc3339(decision.expiration) : undefined;
+  };
+
+  const resultOf = (t: T, outcome: WriteOutcome, creds: CapCredentials): TargetReport => {
+    const target = `${t.namespace}/${t.name}`;
+    switch (outcome.kind) {
+      case 'written':
+        deps.logger.info('refreshed', { target, role: t.role, expiration: outcome.expiration });
+        return { ...baseReport(t), result: 'refreshed', expiration: outcome.expiration, ...(creds.expirationAssumed ? { expirationAssumed: true } : {}) };
+      case 'kept':
+        deps.logger.info('another writer refreshed the Secret meanwhile; not writing it again', { target, expiration: outcome.expiration });
+        return { ...baseReport(t), result: 'fresh', expiration: outcome.expiration };
+      case 'failed':
+        deps.logger.error('write failed', { target, error: outcome.error });
+        return { ...baseReport(t), result: 'failed', error: outcome.error };
+    }
+  };
+
+  const writeGroup = async (group: Group<T>, { creds, refreshedAt }: Fetched): Promise<void> => {
+    await everyTargetRead; // the late targets of this role too
     const due = group.members.map((m) => m.target);
     let outcomes: WriteOutcome[];
     try {
-      outcomes = await store.write(due, creds, refreshedAt, group.query.role);
+      outcomes = await store.write(due, { creds, refreshedAt, issuedRole: group.query.role, keptExpiration } satisfies WriteBatch<T>);
     } catch (err) {
-      outcomes = due.map(() => ({ ok: false as const, error: errorMessage(err) }));
+      const error = errorMessage(err);
+      outcomes = due.map(() => ({ kind: 'failed', error }));
     }
-    group.members.forEach(({ target: t, index }, i) => {
-      const o = outcomes[i] ?? { ok: false as const, error: 'not written' };
-      const assumed = creds.expirationAssumed ? { expirationAssumed: true as const } : {};
-      settle(
-        t,
-        index,
-        o.ok ? { ...baseReport(t), result: 'refreshed', expiration: o.expiration, ...assumed } : { ...baseReport(t), result: 'failed', error: o.error },
-      );
-      if (o.ok) deps.logger.info('refreshed', { target: `${t.namespace}/${t.name}`, role: t.role, expiration: o.expiration });
-      else deps.logger.error('write failed', { target: `${t.namespace}/${t.name}`, error: o.error });
+    group.members.forEach(({ target, index }, i) => {
+      const outcome = outcomes[i] ?? { kind: 'failed', error: 'not written' };
+      settle(target, index, resultOf(target, outcome, creds), outcome);
     });
   };
 
-  const startGroup = (query: CapQuery): Group<T> => {
-    const group: Group<T> = { query, members: [], done: Promise.resolve() };
-    group.done = capSlot(async () => {
+  const refreshGroup = async (group: Group<T>): Promise<void> => {
+    const fetched = await capSlot(async (): Promise<Fetched | { error: string }> => {
       let creds: CapCredentials;
       try {
-        creds = await deps.fetchCredentials(query);
+        creds = await deps.fetchCredentials(group.query);
       } catch (err) {
-        const error = errorMessage(err);
-        await everyTargetRead;
-        deps.logger.error('CAP request failed', { role: query.role, targets: group.members.length, error });
-        for (const { target, index } of group.members) settle(target, index, { ...baseReport(target), result: 'failed', error });
-        return;
+        return { error: errorMessage(err) };
       }
       // On CAP's clock when it is known, so a wrong local clock cannot make the recorded lifetime wrong.
-      const refreshedAt = new Date(deps.now().getTime() + (creds.capClockOffsetMs ?? 0));
-      await everyTargetRead;
-      // Disk: a role's writes finish inside its CAP slot, as --concurrency 1 promises.
-      if (!store.boundsOwnWrites) return writeAll(group, creds, refreshedAt);
-      // Cluster: the store bounds its own writes; they start once this slot is free for the next CAP request.
-      detached.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => writeAll(group, creds, refreshedAt)));
+      const got = { creds, refreshedAt: new Date(deps.now().getTime() + (creds.capClockOffsetMs ?? 0)) };
+      if (store.writesInCapSlot) await writeGroup(group, got);
+      return got;
     });
-    return group;
+    if ('error' in fetched) {
+      await everyTargetRead;
+      deps.logger.error('CAP request failed', { role: group.query.role, targets: group.members.length, error: fetched.error });
+      for (const { target, index } of group.members) settle(target, index, { ...baseReport(target), result: 'failed', error: fetched.error });
+    } else if (!store.writesInCapSlot) {
+      await writeGroup(group, fetched);
+    }
   };
 
   const classify = (t: T, index: number): void => {
@@ -160,16 +142,26 @@ export async function runRefresh<T extends RefreshTarget>(
     };
     const key = JSON.stringify([query.agency, query.mission, query.account ?? null, query.role]);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = startGroup(query)));
+    if (!group) {
+      group = { query, members: [], done: Promise.resolve() };
+      groups.set(key, group);
+      // Started now, while later targets are still being read.
+      group.done = refreshGroup(group);
+    }
     group.members.push({ target: t, index });
     deps.logger.debug('target due', { target: `${t.namespace}/${t.name}`, reason: decision.reason, ...(t.dataProblem ? { data: t.dataProblem } : {}) });
   };
 
-  await Promise.all(targets.map(async (t, index) => classify(await t, index)));
-  allRead();
+  // Each target is classified as soon as it is read; a role's members are all known once every target is.
+  const everyTargetRead = Promise.all(targets.map(async (t, index) => classify(await t, index)));
+  await everyTargetRead;
   await Promise.all([...groups.values()].map((g) => g.done));
-  await Promise.all(detached);
   return { targets: results };
+}
+
+interface Fetched {
+  creds: CapCredentials;
+  refreshedAt: Date;
 }
 
 interface Group<T> {

@@ -2,7 +2,7 @@ import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { KubeRequestError, type KubeApi } from './kube-api.js';
+import { KubeRequestError, type KubeApi } from '../kube/kube-api.js';
 import { refreshClusterTargets } from './refresh-cluster.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');

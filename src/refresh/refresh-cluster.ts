@@ -1,15 +1,28 @@
+import { createLimiter, type Limiter } from '../core/limiter.js';
 import type { Report, TargetReport } from '../core/report.js';
-import type { CommandContext } from '../commands/context.js';
-import type { RefreshOptions } from '../commands/refresh.js';
-import { runRefresh, type RefreshDeps, type RefreshSettings } from '../refresh/engine.js';
-import { connectCluster, KUBE_CONCURRENCY, startReadingClusterTargets, wantedTargets, type ClusterEnvironment } from './cluster-targets.js';
-import { createClusterStore, targetKey, type ClusterStore, type ClusterTarget } from './cluster-store.js';
-import { toKubeRequestError, type KubeApi } from './kube-api.js';
-import { createLimiter, type Limiter } from '../refresh/limiter.js';
-import { buildSecretEvent, type SecretEventSpec } from './secret-events.js';
-import { isNamespaceName, isSecretName, type SecretRef } from './secret-refs.js';
+import type { WriteOutcome } from '../core/target-store.js';
+import { createClusterStore, targetKey, type ClusterTarget } from '../kube/cluster-store.js';
+import {
+  connectCluster,
+  KUBE_CONCURRENCY,
+  startReadingClusterTargets,
+  wantedTargets,
+  type ClusterEnvironment,
+  type ClusterFlags,
+  type ClusterHost,
+} from '../kube/cluster-targets.js';
+import { toKubeRequestError, type KubeApi } from '../kube/kube-api.js';
+import { buildSecretEvent, type SecretEventSpec } from '../kube/secret-events.js';
+import { isNamespaceName, isSecretName, type SecretRef } from '../kube/secret-refs.js';
+import { runRefresh, type RefreshDeps, type RefreshSettings } from './engine.js';
 
-export { KUBE_CONCURRENCY } from './cluster-targets.js';
+export { KUBE_CONCURRENCY } from '../kube/cluster-targets.js';
+
+/** What a cluster refresh needs of the process (a command's context has it all). */
+export interface ClusterRefreshHost extends ClusterHost {
+  /** The last line of defence before text leaves the process in an Event. */
+  redactor: { redact(text: string): string };
+}
 
 /**
  * `refresh` without `--manifests`: the Secrets named by `--target`, or by the cluster's AWS
@@ -17,18 +30,18 @@ export { KUBE_CONCURRENCY } from './cluster-targets.js';
  * request; a Secret that cannot be read or written fails alone.
  */
 export async function refreshCluster(
-  opts: RefreshOptions,
+  flags: ClusterFlags,
   settings: RefreshSettings,
   deps: RefreshDeps,
-  ctx: CommandContext,
+  host: ClusterRefreshHost,
   environment: ClusterEnvironment = {},
 ): Promise<Report> {
-  const wanted = wantedTargets(opts);
-  const { api, source } = connectCluster(opts, ctx, deps.logger, environment);
+  const wanted = wantedTargets(flags);
+  const { api, source } = connectCluster(flags, host, deps.logger, environment);
   return refreshClusterTargets(api, wanted, settings, deps, {
     source,
-    instance: ctx.env.HOSTNAME || 'cap-token-refresh',
-    redact: (text) => ctx.redactor.redact(text),
+    instance: host.env.HOSTNAME || 'cap-token-refresh',
+    redact: (text) => host.redactor.redact(text),
   });
 }
 
@@ -51,7 +64,7 @@ export async function refreshClusterTargets(
 ): Promise<Report> {
   const limit = createLimiter(run.concurrency ?? KUBE_CONCURRENCY);
   const reading = await startReadingClusterTargets(api, wanted, deps.logger, run.source, limit);
-  const store = createClusterStore({ api, limit, policy: settings.policy, now: deps.now, logger: deps.logger });
+  const store = createClusterStore({ api, limit, logger: deps.logger });
   const events: Promise<void>[] = [];
   const report = await runRefresh(
     // A Secret that cannot be read or has no role fails before the engine: log it as a failed write is.
@@ -59,11 +72,9 @@ export async function refreshClusterTargets(
     store,
     settings,
     deps,
-    (target, entry) => {
-      const elsewhere = store.refreshedElsewhere.get(targetKey(entry));
-      if (entry.result === 'refreshed' && elsewhere) Object.assign(entry, { result: 'fresh', expiration: elsewhere });
-      // Recorded while other roles are still being refreshed, not after the whole run.
-      events.push(recordEvents(api, limit, target, entry, store, deps, run));
+    // Recorded while other roles are still being refreshed, not after the whole run.
+    (target, entry, outcome) => {
+      events.push(recordEvents(api, limit, target, entry, outcome, deps, run));
     },
   );
   await Promise.all(events);
@@ -71,23 +82,24 @@ export async function refreshClusterTargets(
 }
 
 /**
- * The Events of one Secret: Normal when refreshed, Warning when failed, and a Warning ClockSkew when
- * it was written with this node's clock more than 60 s off CAP's. One that cannot be recorded is only a warning.
+ * The Events of one Secret, from its result and the store's outcome: Normal when this run wrote it,
+ * Warning when it failed, and a Warning ClockSkew when it was written with this node's clock more
+ * than 60 s off CAP's. None when it was fresh (or kept: another run wrote it and recorded its own).
+ * One that cannot be recorded is only a warning.
  */
 async function recordEvents(
   api: KubeApi,
   limit: Limiter,
   target: ClusterTarget,
   entry: TargetReport,
-  store: ClusterStore,
+  outcome: WriteOutcome | undefined,
   deps: RefreshDeps,
   run: ClusterRunOptions,
 ): Promise<void> {
   if (!isNamespaceName(entry.namespace) || !isSecretName(entry.name)) return;
-  const key = targetKey(entry);
-  const written = store.written.get(key);
+  const written = outcome?.kind === 'written' ? outcome : undefined;
   const specs: SecretEventSpec[] = [];
-  if (entry.result === 'refreshed' && written) {
+  if (written) {
     specs.push({ kind: 'refreshed', role: entry.role ?? '', expiration: written.expiration, accessKey: written.accessKey });
     if (written.clockOffsetSeconds !== undefined) specs.push({ kind: 'clock-skew', role: entry.role ?? '', offsetSeconds: written.clockOffsetSeconds });
   } else if (entry.result === 'failed') specs.push({ kind: 'failed', role: entry.role, error: run.redact(entry.error ?? 'failed') });
@@ -107,7 +119,7 @@ async function recordEvents(
     } catch (err) {
       const failure = await toKubeRequestError(err);
       const cure = failure.status === 403 ? `; the Role in namespace ${entry.namespace} must allow create on events` : '';
-      deps.logger.warn(`could not record the ${event.reason} Event on the Secret (${failure.message})${cure}`, { target: key });
+      deps.logger.warn(`could not record the ${event.reason} Event on the Secret (${failure.message})${cure}`, { target: targetKey(entry) });
     }
   }
 }
