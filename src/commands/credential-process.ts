@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { checkCacheFolder, describeCacheRefusal, ensureCacheFolder } from '../aws/cache-folder.js';
-import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../aws/credential-cache.js';
+import { checkCacheFolder, describeCacheRefusal, ensureCacheFolder } from '../disk/cache-folder.js';
+import { readCachedCredentials, resolveCacheDir, writeCachedCredentials } from '../disk/credential-cache.js';
 import { cacheFileName, renderProcessCredentials, type CacheKey } from '../aws/process-credentials.js';
 import { buildCredentialsUrl, describeUrl, missingSettings } from '../cap/url.js';
 import { PLACEHOLDER_SETTINGS, type CapQuery } from '../core/cap-query.js';

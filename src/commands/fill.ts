@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { CredentialsFileError, checkProfileName } from '../aws/credentials-file.js';
-import { prepareProfileUpdate, resolveSharedCredentialsFile, type PendingProfileUpdate } from '../aws/shared-credentials-file.js';
+import { prepareProfileUpdate, resolveSharedCredentialsFile, type PendingProfileUpdate } from '../disk/shared-credentials-file.js';
 import { parseCapResponse } from '../core/cap-response.js';
 import { maskAccessKeyId, type CapCredentials } from '../core/credentials.js';
 import { escapeControl } from '../core/display-text.js';

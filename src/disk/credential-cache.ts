@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { CapCredentials } from '../core/credentials.js';
-import { writeFileAtomic } from '../disk/atomic-write.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { effectiveUid, ensureCacheFolder, type CacheFolderCheck } from './cache-folder.js';
-import { cacheFileName, judgeCacheEntry, serializeCacheEntry, type CacheKey, type CacheVerdict } from './process-credentials.js';
+import { cacheFileName, judgeCacheEntry, serializeCacheEntry, type CacheKey, type CacheVerdict } from '../aws/process-credentials.js';
 
 /**
  * The user's cache folder for credential_process: $XDG_CACHE_HOME (when absolute, as the

@@ -1,8 +1,8 @@
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { writeFileAtomic } from '../disk/atomic-write.js';
-import { checkCredentialsFileText, CredentialsFileError, setProfileCredentials, type ProfileCredentials } from './credentials-file.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { checkCredentialsFileText, CredentialsFileError, setProfileCredentials, type ProfileCredentials } from '../aws/credentials-file.js';
 
 /**
  * The shared credentials file the AWS CLI and SDKs read: AWS_SHARED_CREDENTIALS_FILE (a

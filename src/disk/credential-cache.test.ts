@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readCachedCredentials } from './credential-cache.js';
-import { cacheFileName, serializeCacheEntry, type CacheKey } from './process-credentials.js';
+import { cacheFileName, serializeCacheEntry, type CacheKey } from '../aws/process-credentials.js';
 
 const key: CacheKey = { capUrl: 'https://cap.example/api/v1/credentials', agency: 'A', mission: 'M', role: 'r' };
 const now = new Date('2026-01-01T00:00:00Z');
