@@ -8,7 +8,8 @@ import { setProfileCredentials } from '../src/aws/credentials-file.js';
 import { applyCredentialsToManifest } from '../src/disk/secret-manifest.js';
 import { renderSampleSecretManifest, SAMPLE_OPERATOR_SECRETS } from '../src/sim/sample-manifests.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
+import { REPO_ROOT, type CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const SCRIPT = join(REPO_ROOT, 'hack', 'fill-credentials.sh');
@@ -104,7 +105,7 @@ describe('cap-token-refresh fill', () => {
     const { home, manifests } = await freshCase('manifests-only');
     const before = await snapshot(manifests);
     const { creds, body } = capBody();
-    const r = await runCli(['fill', '--manifests', manifests], { input: body, env: { HOME: home } });
+    const r = await runInProcess(['fill', '--manifests', manifests], { stdin: body, env: { HOME: home } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Wrote ${SAMPLE_OPERATOR_SECRETS.length} Secret manifest(s)`);
@@ -144,7 +145,10 @@ describe('cap-token-refresh fill', () => {
     const credFile = join(dir, 'aws-credentials');
     await writeFile(credFile, EXISTING_CREDENTIALS, { mode: 0o600 });
     const { creds, body } = capBody();
-    const r = await runCli(['fill', '--manifests', manifests, '--profile', 'cap'], { input: body, env: { HOME: home, AWS_SHARED_CREDENTIALS_FILE: credFile } });
+    const r = await runInProcess(['fill', '--manifests', manifests, '--profile', 'cap'], {
+      stdin: body,
+      env: { HOME: home, AWS_SHARED_CREDENTIALS_FILE: credFile },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Updated profile cap in ${credFile}`);
     expectNoSecrets(r, [...secretsOf(creds), 'defaultsecret', 'oldsecret', 'oldtoken']);
@@ -167,7 +171,7 @@ describe('cap-token-refresh fill', () => {
   it('creates ~/.aws/credentials (0600) and ~/.aws (0700) when missing', async () => {
     const { home, manifests } = await freshCase('new-profile');
     const { creds, body } = capBody();
-    const r = await runCli(['fill', '--manifests', manifests, '--profile', 'dev'], { input: body, env: { HOME: home } });
+    const r = await runInProcess(['fill', '--manifests', manifests, '--profile', 'dev'], { stdin: body, env: { HOME: home } });
     expect(r.code).toBe(0);
     const credFile = join(home, '.aws', 'credentials');
     expect(r.stdout).toContain(`Created profile dev in ${credFile}`);
@@ -203,7 +207,10 @@ describe('cap-token-refresh fill', () => {
     const credFile = join(dir, 'aws-credentials');
     await writeFile(credFile, EXISTING_CREDENTIALS, { mode: 0o600 });
     const before = await snapshot(dir);
-    const r = await runCli(['fill', '--manifests', manifests, '--profile', 'cap'], { input, env: { HOME: home, AWS_SHARED_CREDENTIALS_FILE: credFile } });
+    const r = await runInProcess(['fill', '--manifests', manifests, '--profile', 'cap'], {
+      stdin: input,
+      env: { HOME: home, AWS_SHARED_CREDENTIALS_FILE: credFile },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(why);
     expect(r.stderr).toContain('nothing was changed');
@@ -216,15 +223,15 @@ describe('cap-token-refresh fill', () => {
     const { dir, home, manifests } = await freshCase('usage');
     const before = await snapshot(dir);
     const { body } = capBody();
-    const bad = await runCli(['fill', '--manifests', manifests, '--profile', 'has space'], { input: body, env: { HOME: home } });
+    const bad = await runInProcess(['fill', '--manifests', manifests, '--profile', 'has space'], { stdin: body, env: { HOME: home } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--profile: .*no spaces/);
     const empty = join(dir, 'empty');
     await mkdir(empty);
-    const none = await runCli(['fill', '--manifests', empty], { input: body, env: { HOME: home } });
+    const none = await runInProcess(['fill', '--manifests', empty], { stdin: body, env: { HOME: home } });
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no Secret manifest .* carries the annotation cap-token-refresh\/role/);
-    const missing = await runCli(['fill', '--manifests', join(dir, 'nope')], { input: body, env: { HOME: home } });
+    const missing = await runInProcess(['fill', '--manifests', join(dir, 'nope')], { stdin: body, env: { HOME: home } });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/does not exist/);
     delete before[empty];
@@ -238,7 +245,7 @@ describe('cap-token-refresh fill', () => {
     const broken = join(manifests, 'cap-broken-secret.yaml');
     await writeFile(broken, 'kind: Secret\nmetadata: [unclosed\n');
     const { creds, body } = capBody();
-    const r = await runCli(['fill', '--manifests', manifests], { input: body, env: { HOME: home } });
+    const r = await runInProcess(['fill', '--manifests', manifests], { stdin: body, env: { HOME: home } });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`Wrote ${SAMPLE_OPERATOR_SECRETS.length} Secret manifest(s)`);
     expect(r.stderr).toMatch(/cap-broken-secret\.yaml was left untouched/);

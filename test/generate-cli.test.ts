@@ -1,8 +1,10 @@
-// The built command (`npm run build` first), run as a user would.
+// `generate` as a user runs it, in process (test/support/run-in-process.ts): arguments, cwd,
+// standard input, exit status, stdout and stderr.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runCli } from './support/run-cli.js';
+import { FIXTURES } from './support/fixtures.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTestTempDir } from './support/temp-dir.js';
 
 const ocExtractDir = join(FIXTURES, 'oc-extract-aws');
@@ -12,7 +14,7 @@ const makeTempDir = () => makeTestTempDir('cap-generate-cli-');
 describe('cap-token-refresh generate', () => {
   it('writes manifests/ and iam/ from a folder and says what it kept and skipped', async () => {
     const dir = await makeTempDir();
-    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--cluster-name', 'prod'], { cwd: dir });
+    const run = await runInProcess(['generate', '--credentials-requests', ocExtractDir, '--cluster-name', 'prod'], { cwd: dir });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('6 AWS CredentialsRequest(s) kept:');
@@ -30,7 +32,7 @@ describe('cap-token-refresh generate', () => {
 
   it('warns on stderr when --image is not pinned by digest, and still writes', async () => {
     const dir = await makeTempDir();
-    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--image', 'mirror.enclave.example:5000/cap-token-refresh:0.1.0'], {
+    const run = await runInProcess(['generate', '--credentials-requests', ocExtractDir, '--image', 'mirror.enclave.example:5000/cap-token-refresh:0.1.0'], {
       cwd: dir,
     });
     expect(run.code).toBe(0);
@@ -43,9 +45,9 @@ describe('cap-token-refresh generate', () => {
   it('reads - from standard input and takes --feature-gates as a comma list', async () => {
     const dir = await makeTempDir();
     const input = await readFile(join(FIXTURES, 'credentials-requests', 'cluster-api.yaml'), 'utf8');
-    const run = await runCli(
+    const run = await runInProcess(
       ['generate', '--credentials-requests', '-', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS', '--partition', 'aws-iso-b'],
-      { cwd: dir, input },
+      { cwd: dir, stdin: input },
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('openshift-cluster-api/capa-manager-bootstrap-credentials');
@@ -54,13 +56,13 @@ describe('cap-token-refresh generate', () => {
 
   it('exits 3 and writes nothing when a file differs, 0 with --force', async () => {
     const dir = await makeTempDir();
-    expect((await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
+    expect((await runInProcess(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
     await writeFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'edited\n');
-    const refused = await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir });
+    const refused = await runInProcess(['generate', '--credentials-requests', ocExtractDir], { cwd: dir });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('Rerun with --force');
     expect(await readFile(join(dir, 'manifests', 'cap-cronjob.yaml'), 'utf8')).toBe('edited\n');
-    const forced = await runCli(['generate', '--credentials-requests', ocExtractDir, '--force'], { cwd: dir });
+    const forced = await runInProcess(['generate', '--credentials-requests', ocExtractDir, '--force'], { cwd: dir });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('0 written, 1 overwritten, 33 unchanged');
   });
@@ -72,7 +74,7 @@ describe('cap-token-refresh generate', () => {
     [['generate', '--credentials-requests', 'missing'], 3, '--credentials-requests missing: no such file or folder'],
     [['generate', '--credentials-requests', ocExtractDir, '--cert', '.'], 3, '--cert .: is a folder, not a file'],
   ])('%j exits %i', async (args, code, message) => {
-    const run = await runCli(args, { cwd: await makeTempDir() });
+    const run = await runInProcess(args, { cwd: await makeTempDir() });
     expect(run.code).toBe(code);
     expect(run.stderr).toContain(message);
   });
@@ -87,7 +89,7 @@ describe('cap-token-refresh generate --https-proxy --no-proxy', () => {
 
   it('writes HTTPS_PROXY and NO_PROXY into the CronJob container, after the CAP settings', async () => {
     const dir = await makeTempDir();
-    const run = await runCli(
+    const run = await runInProcess(
       [
         'generate',
         '--credentials-requests',
@@ -110,13 +112,13 @@ describe('cap-token-refresh generate --https-proxy --no-proxy', () => {
 
   it('writes no proxy env without the flags', async () => {
     const dir = await makeTempDir();
-    expect((await runCli(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
+    expect((await runInProcess(['generate', '--credentials-requests', ocExtractDir], { cwd: dir })).code).toBe(0);
     expect((await cronJobEnv(dir)).map((e) => e.name)).not.toContain('HTTPS_PROXY');
   });
 
   it('refuses a proxy URL with a password (exit 3) without quoting it, and writes nothing', async () => {
     const dir = await makeTempDir();
-    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--https-proxy', 'http://svc:pr0xy-Pa55@proxy.enclave.example:3128'], {
+    const run = await runInProcess(['generate', '--credentials-requests', ocExtractDir, '--https-proxy', 'http://svc:pr0xy-Pa55@proxy.enclave.example:3128'], {
       cwd: dir,
     });
     expect(run.code).toBe(3);
@@ -132,7 +134,7 @@ describe('cap-token-refresh generate --https-proxy --no-proxy', () => {
     [['--no-proxy', '.enclave.example'], '--no-proxy goes with --https-proxy'],
     [['--https-proxy', 'http://proxy:3128', '--no-proxy', 'a b'], '--no-proxy: "a b" is not a host'],
   ])('%j exits 2', async (flags, message) => {
-    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, ...flags], { cwd: await makeTempDir() });
+    const run = await runInProcess(['generate', '--credentials-requests', ocExtractDir, ...flags], { cwd: await makeTempDir() });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
   });

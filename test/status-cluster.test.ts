@@ -1,5 +1,5 @@
-// End-to-end: the built command (`npm run build` first) running `status` against the
-// Kubernetes API test server: targets discovered from CredentialsRequests or named with
+// `status` against the Kubernetes API test server, run in process
+// (test/support/run-in-process.ts; the last test spawns the built command to see which of its chunks load): targets discovered from CredentialsRequests or named with
 // --target, verdicts and exit codes, reads only, no CAP call, no secret value printed.
 
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { startClusterFixture, type ClusterFixture } from './support/cluster-fixt
 import type { KubeApiServer } from './support/kube-api-server.js';
 import { refreshCronJob, refreshJob } from './support/refresh-cron-job.js';
 import { REPO_ROOT, runCli, type CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 
 interface StatusTargetJson {
   namespace: string;
@@ -103,7 +104,9 @@ function requestsFor(kinds: readonly Kind[]): void {
 
 /** status with the CAP settings and identity in the environment, as the CronJob has them: it must not use them. */
 function status(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runCli(['status', '--log-format', 'json', ...args], { env: { ...cap.env, ...env } });
+  // A fake clock set at the call: the verdicts are those of the wall clock, and the API
+  // client's retry back-off (a failing API server) takes no time.
+  return runInProcess(['status', '--log-format', 'json', ...args], { env: { ...cap.env, ...env }, now: new Date() });
 }
 
 const inCluster = (args: string[] = []) => status(['--kubeconfig', kubeconfig, ...args]);
@@ -433,7 +436,9 @@ describe('status loads the Kubernetes client only for a cluster', () => {
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.CTR_LOAD_LOG } });\n`,
     );
     await writeFile(log, '');
-    const r = await status(args, { NODE_OPTIONS: `--import ${pathToFileURL(register).href}`, CTR_LOAD_LOG: log });
+    const r = await runCli(['status', '--log-format', 'json', ...args], {
+      env: { ...cap.env, NODE_OPTIONS: `--import ${pathToFileURL(register).href}`, CTR_LOAD_LOG: log },
+    });
     return { r, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
   }
 
