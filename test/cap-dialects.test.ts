@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SC2S_PATH } from '../src/sim/cap-simulator.js';
 import { KEY_PASSPHRASE, startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir, snapshotDir } from './support/manifest-dir.js';
-import { FIXTURES, runCli, type CliResult } from './support/run-cli.js';
+import { FIXTURES } from './support/fixtures.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
-// CAP_URL templates end to end: the built command against the simulator's SC2S-shaped path.
+// CAP_URL templates end to end: the command (run in process) against the simulator's SC2S-shaped path.
 
 let cap: CapFixture;
 let root: string;
@@ -16,7 +18,7 @@ const outputs: CliResult[] = [];
 const template = () => `${cap.sim.url}${SC2S_PATH}?agency={agency}&accountName={account}&roleName={role}`;
 
 async function run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await runCli(args, { env: { ...cap.env, HOME: root, XDG_CACHE_HOME: join(root, 'cache'), ...env } });
+  const r = await runInProcess(args, { env: { ...cap.env, HOME: root, XDG_CACHE_HOME: join(root, 'cache'), ...env } });
   outputs.push(r);
   return r;
 }

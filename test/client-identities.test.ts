@@ -10,7 +10,8 @@ import { openPkcs12 } from '../src/cap/pkcs12.js';
 import { startCapSimulator } from '../src/sim/cap-simulator.js';
 import { encryptKeyPem } from '../src/sim/pki.js';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -65,7 +66,7 @@ afterAll(async () => {
 });
 
 async function credentialProcess(role: string, identity: string[]): Promise<CliResult> {
-  const r = await runCli(['credential-process', '--role', role, '--no-cache', '--ca', files('ca.crt'), ...identity], {
+  const r = await runInProcess(['credential-process', '--role', role, '--no-cache', '--ca', files('ca.crt'), ...identity], {
     env: { CAP_URL: cap.sim.url, AGENCY: 'TEST-AGENCY', MISSION: 'TEST-MISSION', HOME: dir },
   });
   outputs.push(r);
@@ -186,7 +187,7 @@ describe('a bundle that carries CA certificates', () => {
       clientCaPem: cap.pki.ca.certPem,
     });
     try {
-      const r = await runCli(
+      const r = await runInProcess(
         [
           'credential-process',
           '--role',

@@ -7,7 +7,8 @@ import type { CapFixture } from './support/cap-fixture.js';
 import { KEY_PASSPHRASE, P12_PASSPHRASE } from './support/cap-fixture.js';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import type { KubeApiServer, KubeObject } from './support/kube-api-server.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 
 const NS = 'openshift-skew-test';
 const NAMES = ['skew-a', 'skew-b'] as const;
@@ -37,7 +38,7 @@ beforeEach(() => {
 
 const targets = NAMES.flatMap((n) => ['--target', `${NS}/${n}`]);
 async function cli(args: string[]): Promise<CliResult> {
-  const r = await runCli([...args, '--kubeconfig', kubeconfig, ...targets], { env: cap.env });
+  const r = await runInProcess([...args, '--kubeconfig', kubeconfig, ...targets], { env: cap.env });
   outputs.push(r);
   return r;
 }

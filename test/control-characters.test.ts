@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir } from './support/manifest-dir.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 
 // In YAML's double-quoted style: CR LF, a forged report row, ESC (\e) with a sequence that
 // clears the line, NEL (a C1 line break), DEL and a BEL.
@@ -42,7 +43,7 @@ it('refresh: the text report and the text log escape a role with CR, LF and ESC'
     { file: 'a.yaml', namespace: 'team', name: 'evil', role: EVIL_ROLE_YAML },
     { file: 'b.yaml', namespace: 'team', name: 'plain', role: 'plain-role' },
   ]);
-  const r = await runCli(['refresh', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
+  const r = await runInProcess(['refresh', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
   expect(r.code, r.stderr).toBe(0);
   expectNoInjection(r);
   // The role is shown, escaped, in the report row and the log line.
@@ -56,7 +57,7 @@ it('refresh: a failed target with such a role has its error escaped as well', as
   cap.sim.setBehaviour('ok\r\nteam/forged  forged-role  refreshed  59m\x1b[2K\x85\x7f\x07', { kind: 'status', status: 403 });
   try {
     const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'team', name: 'evil', role: EVIL_ROLE_YAML }]);
-    const r = await runCli(['refresh', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
+    const r = await runInProcess(['refresh', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('failed');
     expectNoInjection(r);
@@ -67,7 +68,7 @@ it('refresh: a failed target with such a role has its error escaped as well', as
 
 it('status: the text table escapes a role with CR, LF and ESC', async () => {
   const dir = await makeManifestDir([{ file: 'a.yaml', namespace: 'team', name: 'evil', role: EVIL_ROLE_YAML }]);
-  const r = await runCli(['status', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
+  const r = await runInProcess(['status', '--manifests', dir, '--log-format', 'text'], { env: cap.env });
   expectNoInjection(r);
   expect(r.stdout).toContain('ok\\r\\nteam/forged');
 });
@@ -75,7 +76,7 @@ it('status: the text table escapes a role with CR, LF and ESC', async () => {
 it('credential-process: a role, agency and mission with LF and ESC are escaped in the error line and the text log', async () => {
   const role = `r\n${FORGED} x\x1b[2K`;
   cap.sim.setBehaviour(role, { kind: 'status', status: 403 });
-  const r = await runCli(
+  const r = await runInProcess(
     ['credential-process', '--role', role, '--no-cache', '--log-format', 'text', '--agency', `A\n${FORGED}\x1b[2K`, '--mission', 'M\r\x9b31m'],
     {
       env: cap.env,

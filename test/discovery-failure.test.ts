@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CapFixture } from './support/cap-fixture.js';
 import type { KubeApiServer } from './support/kube-api-server.js';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
-import { runCli } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 
 const SERVER_TEXT = 'internal-detail-do-not-show-4711';
 
@@ -32,7 +32,8 @@ it.each([
 ])('%s: HTTP %i on listing the CredentialsRequests exits 1 with the message', async (command, status) => {
   kube.failNext({ status, count: Infinity, match: (q) => q.resource === 'credentialsrequests', message: SERVER_TEXT });
   try {
-    const r = await runCli([command, '--kubeconfig', kubeconfig, '--log-format', 'json'], { env: cap.env });
+    // A fake clock: the API client's retries of the failing list run through their deadline without waiting.
+    const r = await runInProcess([command, '--kubeconfig', kubeconfig, '--log-format', 'json'], { env: cap.env, now: new Date() });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`error: cannot list the CredentialsRequests in openshift-cloud-credential-operator .*answered HTTP ${status}`));
     expect(r.stderr).not.toContain('unexpected failure');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { makeManifestDir, secretManifest } from './support/manifest-dir.js';
-import { runCli } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 
 // A FIFO, a device or an oversized file in the manifests folder fails alone, named, and
 // neither hangs the run nor holds up the other targets.
@@ -30,7 +30,7 @@ type Report = { targets: { name: string; result?: string; error?: string; proble
 
 describe('non-regular and oversized manifest files', () => {
   it('refresh reads only regular files of at most 1 MiB; the rest fail alone with their names', async () => {
-    const r = await runCli(['refresh', '--manifests', dir, '--output', 'json'], { env: cap.env, timeoutMs: 30_000 });
+    const r = await runInProcess(['refresh', '--manifests', dir, '--output', 'json'], { env: cap.env });
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as Report;
     const good = report.targets.find((t) => t.name === 'good');
@@ -43,7 +43,7 @@ describe('non-regular and oversized manifest files', () => {
   });
 
   it('status does not hang either, and names each file', async () => {
-    const r = await runCli(['status', '--manifests', dir, '--output', 'json'], { env: cap.env, timeoutMs: 30_000 });
+    const r = await runInProcess(['status', '--manifests', dir, '--output', 'json'], { env: cap.env });
     expect(r.stdout + r.stderr).toMatch(/pipe\.yaml is a FIFO/);
     expect(r.stdout + r.stderr).toMatch(/zero\.yaml leads to a character device/);
     expect(r.stdout + r.stderr).toMatch(/big\.yaml is over 1 MiB|big\.yaml is 1\.\d MiB/);

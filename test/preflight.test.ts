@@ -1,9 +1,10 @@
-// `cap-token-refresh preflight` offline: the built command on real pairs of releases.
+// `cap-token-refresh preflight` offline, run in process (test/support/run-in-process.ts) on real pairs of releases.
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCapFixture } from './support/cap-fixture.js';
-import { FIXTURES, runCli } from './support/run-cli.js';
+import { FIXTURES } from './support/fixtures.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const requests = join(FIXTURES, 'credentials-requests');
@@ -20,7 +21,9 @@ async function upgrade(from: string[], to: string[], ...generateFlags: string[])
     await mkdir(join(dir, folder));
     for (const file of files) await copyFile(join(requests, file), join(dir, folder, file));
   }
-  const generated = await runCli(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], { cwd: dir });
+  const generated = await runInProcess(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], {
+    cwd: dir,
+  });
   expect(generated.code).toBe(0);
   return dir;
 }
@@ -76,7 +79,7 @@ interface Entry {
 }
 
 async function preflight(dir: string, ...flags: string[]) {
-  const run = await runCli(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--cluster-name', 'c1', '-o', 'json', ...flags], {
+  const run = await runInProcess(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--cluster-name', 'c1', '-o', 'json', ...flags], {
     cwd: dir,
   });
   const report = run.stdout ? (JSON.parse(run.stdout) as { requests: Entry[]; blockers: number }) : undefined;
@@ -106,7 +109,7 @@ describe('cap-token-refresh preflight (offline)', () => {
     const dir = await upgrade(['cluster-api.release-4.16.yaml'], ['cluster-api.yaml'], '--include-tech-preview');
     // 4.16 ships it in TechPreviewNoUpgrade only, main behind feature gates: with both on, it is the same Secret, changed.
     const flags = ['--include-tech-preview', '--feature-gates', 'ClusterAPIMachineManagement,ClusterAPIMachineManagementAWS'];
-    const gen = await runCli(
+    const gen = await runInProcess(
       ['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', '--include-tech-preview', '--force'],
       {
         cwd: dir,
@@ -162,7 +165,7 @@ describe('cap-token-refresh preflight (offline)', () => {
 
   it('a request the next release drops is stale, not a blocker; the table says how to unblock', async () => {
     const dir = await upgrade(['machine-api-operator.yaml', 'ingress.yaml'], ['machine-api-operator.yaml']);
-    const run = await runCli(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--to-version', '4.17'], { cwd: dir });
+    const run = await runInProcess(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--to-version', '4.17'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/openshift-ingress\s+openshift-ingress-operator\/cloud-credentials\s+stale/);
     expect(run.stdout).toContain('Nothing blocks the upgrade.');
@@ -176,7 +179,7 @@ describe('cap-token-refresh preflight (offline)', () => {
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('broken.yaml');
     await expect(stat(join(dir, 'out'))).rejects.toThrow();
-    const usage = await runCli(['preflight', '--to', 'to', '--from', 'from'], { cwd: dir });
+    const usage = await runInProcess(['preflight', '--to', 'to', '--from', 'from'], { cwd: dir });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('give both --from DIR');
   });
@@ -186,7 +189,7 @@ describe('cap-token-refresh preflight (offline)', () => {
     const cap = await startCapFixture();
     try {
       cap.sim.setBehaviour('c1-openshift-ingress-operator-cloud-credentials', { kind: 'status', status: 403 });
-      const run = await runCli(
+      const run = await runInProcess(
         ['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--cluster-name', 'c1', '-o', 'json', '--policies-updated', '--probe-cap'],
         { cwd: dir, env: cap.env },
       );

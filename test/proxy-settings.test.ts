@@ -10,7 +10,7 @@ import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '.
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
-import { runCli } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 let cap: CapFixture;
@@ -48,7 +48,7 @@ it.each([
   ['HTTPS_PROXY', 'http//user:hunter2-proxy-pw@proxy'],
   ['https_proxy', 'ftp://user:hunter2-proxy-pw@proxy:21'],
 ])('%s=%s is a configuration error (exit 3) that does not quote the value', async (name, value) => {
-  const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...cap.env, [name]: value } });
+  const r = await runInProcess(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...cap.env, [name]: value } });
   expect(r.code).toBe(3);
   expect(r.stderr).toContain(`${name} is not an http:// or https:// URL`);
   expect(r.stderr).not.toContain('hunter2');
@@ -59,7 +59,7 @@ it.each([
 it('verifies the certificate of an https:// proxy even with NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
   const proxy = await startTlsConnectProxy();
   try {
-    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], {
+    const r = await runInProcess(['credential-process', '--role', 'r1', '--no-cache'], {
       env: { ...cap.env, HTTPS_PROXY: proxy.url, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
     });
     expect(r.code).toBe(1);
@@ -79,7 +79,7 @@ it("verifies the certificate of a kubeconfig's https:// proxy-url even with NODE
     const config = parse(await readFile(file, 'utf8'));
     config.clusters[0].cluster['proxy-url'] = proxy.url;
     await writeFile(file, stringify(config), { mode: 0o600 });
-    const r = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--output', 'json'], {
+    const r = await runInProcess(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--output', 'json'], {
       env: { ...cap.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
     });
     expect(r.code).toBe(1);

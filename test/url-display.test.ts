@@ -10,7 +10,8 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterFixture, type ClusterFixture } from './support/cluster-fixture.js';
 import { OC_EXTRACT_AWS } from './support/fixtures.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTestTempDir } from './support/temp-dir.js';
 import { closedPort } from './support/closed-port.js';
 
@@ -51,7 +52,7 @@ describe('kubeconfig server and proxy-url', () => {
       shown = `https://${server.host}`;
       cluster.server = `https://user:${PASSWORD}@${server.host}/?${QUERY}`;
     });
-    const r = await runCli(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
+    const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
     expect(r.code).not.toBe(0);
     const using = r.stderr.split('\n').find((l) => l.includes('using the cluster'));
     expect(using, r.stderr).toBeDefined();
@@ -67,7 +68,7 @@ describe('kubeconfig server and proxy-url', () => {
     const kubeconfig = await kubeconfigWith('server-closed', (cluster) => {
       cluster.server = `https://user:${PASSWORD}@127.0.0.1:${port}/?${QUERY}`;
     });
-    const r = await runCli(['status', '--kubeconfig', kubeconfig, '--log-format', 'text'], { env: fixture.cap.env });
+    const r = await runInProcess(['status', '--kubeconfig', kubeconfig, '--log-format', 'text'], { env: fixture.cap.env });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`using the cluster server=https://127.0.0.1:${port} `);
     expect(r.stderr).toContain(`https://127.0.0.1:${port}`);
@@ -80,7 +81,7 @@ describe('kubeconfig server and proxy-url', () => {
       cluster['proxy-url'] = `http://proxy-user:${PASSWORD}@127.0.0.1:${port}/?${QUERY}`;
     });
     for (const format of ['json', 'text']) {
-      const r = await runCli(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/creds', '--log-format', format, '--output', 'json'], {
+      const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/creds', '--log-format', format, '--output', 'json'], {
         env: fixture.cap.env,
       });
       expect(r.code).not.toBe(0);
@@ -93,7 +94,7 @@ describe('kubeconfig server and proxy-url', () => {
     const kubeconfig = await kubeconfigWith('server-http', (cluster, server) => {
       cluster.server = `http://user:${PASSWORD}@${server.host}/?${QUERY}`;
     });
-    const r = await runCli(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
+    const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('only https:// API servers are used');
     expectNoUserinfoOrQuery(r);
@@ -103,7 +104,7 @@ describe('kubeconfig server and proxy-url', () => {
     const kubeconfig = await kubeconfigWith('proxy-socks', (cluster) => {
       cluster['proxy-url'] = `socks5://proxy-user:${PASSWORD}@127.0.0.1:1080/?${QUERY}`;
     });
-    const r = await runCli(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
+    const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig], { env: fixture.cap.env });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('has proxy-url socks5://127.0.0.1:1080;');
     expectNoUserinfoOrQuery(r);
@@ -116,7 +117,7 @@ describe('CAP URL with userinfo', () => {
   it('generate --cap-url with user:password@ exits 3 without echoing it and writes no CronJob', async () => {
     const out = await makeTestTempDir('ctr-url-generate-');
     for (const url of [capUrl, `http://user:${PASSWORD}@cap.example/?${QUERY}`, `https://user:${PASSWORD}@{agency}.cap.example/x?role={role}`]) {
-      const r = await runCli([
+      const r = await runInProcess([
         'generate',
         '--credentials-requests',
         OC_EXTRACT_AWS,
@@ -137,7 +138,7 @@ describe('CAP URL with userinfo', () => {
   it('generate --cap-url with a template query is accepted, and written as given', async () => {
     const out = await makeTestTempDir('ctr-url-generate-ok-');
     const template = 'https://cap.example/cap/gxCAP/getTemporaryCredentials?agency={agency}&accountName={account}&roleName={role}';
-    const r = await runCli([
+    const r = await runInProcess([
       'generate',
       '--credentials-requests',
       OC_EXTRACT_AWS,
@@ -157,7 +158,7 @@ describe('CAP URL with userinfo', () => {
     ['credential-process', ['credential-process', '--role', 'r1', '--no-cache', '--cap-url', capUrl]],
     ['preflight --probe-cap', ['preflight', '--to', OC_EXTRACT_AWS, '--from', OC_EXTRACT_AWS, '--manifests', 'manifests', '--probe-cap', '--cap-url', capUrl]],
   ])('%s with user:password@ in the CAP URL exits 3 without echoing it', async (_name, args) => {
-    const r = await runCli(args, { env: fixture.cap.env });
+    const r = await runInProcess(args, { env: fixture.cap.env });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('must not carry a user name or password');
     expectNoUserinfoOrQuery(r);
@@ -165,7 +166,7 @@ describe('CAP URL with userinfo', () => {
   });
 
   it('CAP_URL with user:password@ in the environment exits 3 without echoing it', async () => {
-    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, CAP_URL: capUrl } });
+    const r = await runInProcess(['credential-process', '--role', 'r1', '--no-cache'], { env: { ...fixture.cap.env, CAP_URL: capUrl } });
     expect(r.code).toBe(3);
     expectNoUserinfoOrQuery(r);
   });
