@@ -73,10 +73,43 @@ describe('cap-token-refresh generate', () => {
     [['generate', '--credentials-requests', ocExtractDir, '--cap-url', 'http://cap.example'], 2, '--cap-url http://cap.example: give an https:// URL'],
     [['generate', '--credentials-requests', 'missing'], 3, '--credentials-requests missing: no such file or folder'],
     [['generate', '--credentials-requests', ocExtractDir, '--cert', '.'], 3, '--cert .: is a folder, not a file'],
+    [
+      ['generate', '--credentials-requests', ocExtractDir, '--install-config', join(FIXTURES, 'install-configs', 'unknown-baseline.yaml')],
+      3,
+      'capabilities.baselineCapabilitySet "v4.41" is not a capability set; use one of None, v4.11, v4.12, v4.13, v4.14, v4.15, v4.16, v4.17, v4.18, vCurrent',
+    ],
+    [
+      ['generate', '--credentials-requests', ocExtractDir, '--permissions-boundary', 'arn:aws:iam::123456789012:policy/b', '--role-path', 'ocp'],
+      2,
+      '--permissions-boundary "arn:aws:iam::123456789012:policy/b": give the ARN of a managed policy in partition aws-iso',
+    ],
   ])('%j exits %i', async (args, code, message) => {
     const run = await runInProcess(args, { cwd: await makeTempDir() });
     expect(run.code).toBe(code);
     expect(run.stderr).toContain(message);
+  });
+});
+
+describe('cap-token-refresh generate --install-config', () => {
+  it('says which capabilities the install-config enables and why each request is left out, and never prints the file', async () => {
+    const dir = await makeTempDir();
+    const installConfig = join(FIXTURES, 'install-configs', 'minimal-aws.yaml');
+    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--install-config', installConfig], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'Capabilities: ' +
+        `${installConfig} enables baselineCapabilitySet None + CloudCredential, CloudControllerManager, Ingress, MachineAPI: ` +
+        'CloudControllerManager, CloudCredential, Ingress, MachineAPI.\n',
+    );
+    expect(run.stdout).toContain('4 AWS CredentialsRequest(s) kept:');
+    expect(run.stdout).toMatch(/ {2}openshift-image-registry \(.*\): needs capability ImageRegistry\+CloudCredential, and ImageRegistry is not enabled by /);
+    expect(run.stdout).toMatch(/ {2}aws-ebs-csi-driver-operator \(.*\): needs capability Storage\+CloudCredential, and Storage is not enabled by /);
+    expect(await readdir(join(dir, 'manifests'))).not.toContain('cap-image-registry-secret.yaml');
+    const pullSecretAuth = 'ZmFrZTpwdWxsLXNlY3JldC1kby1ub3QtcHJpbnQ=';
+    expect(await readFile(installConfig, 'utf8')).toContain(pullSecretAuth);
+    expect(run.stdout + run.stderr).not.toContain(pullSecretAuth);
+    expect(run.stdout + run.stderr).not.toContain('ssh-ed25519');
   });
 });
 

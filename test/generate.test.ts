@@ -6,7 +6,7 @@ import { generate, type GenerateOptions, type GenerateResult } from '../src/comm
 import { ManifestsError } from '../src/manifests/errors.js';
 import { checkRbacCoverage } from '../src/manifests/rbac-coverage.js';
 import { podSecurityViolations } from './support/pod-security.js';
-import { CREDENTIALS_REQUESTS, OC_EXTRACT_AWS } from './support/fixtures.js';
+import { CREDENTIALS_REQUESTS, INSTALL_CONFIGS, OC_EXTRACT_AWS } from './support/fixtures.js';
 import { makeTestTempDir } from './support/temp-dir.js';
 
 const upstreamDir = CREDENTIALS_REQUESTS;
@@ -622,5 +622,68 @@ describe('generate names roles', () => {
     ]);
     const { result } = await generateInto('-', { stdinText: text });
     expect(result.secrets.map((s) => s.file)).toEqual(['cap-cluster-csi-drivers-ebs-secret.yaml', 'cap-cluster-csi-drivers-node-aws-efs-secret.yaml']);
+  });
+});
+
+describe('generate --install-config leaves out the requests of disabled capabilities', () => {
+  const skippedFor = (result: GenerateResult) => Object.fromEntries(result.skipped.map((s) => [s.name, s.reason]));
+
+  it.each([
+    ['no-capabilities.yaml', THE_SIX, []],
+    ['v4.14-plus-required.yaml', THE_SIX, []],
+    ['v4.12-plus-required.yaml', THE_SIX.filter((k) => !k.startsWith('openshift-image-registry/')), ['openshift-image-registry']],
+    [
+      'minimal-aws.yaml',
+      THE_SIX.filter((k) => !k.startsWith('openshift-image-registry/') && !k.startsWith('openshift-cluster-csi-drivers/')),
+      ['aws-ebs-csi-driver-operator', 'openshift-image-registry'],
+    ],
+  ])('%s: keeps the requests whose capabilities it enables', async (file, kept, leftOut) => {
+    const { dir, result } = await generateInto(ocExtractDir, { installConfig: join(INSTALL_CONFIGS, file) });
+    await expectConsistentOutput(
+      dir,
+      result,
+      (await readdir(ocExtractDir)).map((f) => join(ocExtractDir, f)),
+      kept,
+    );
+    const reasons = skippedFor(result);
+    expect(
+      Object.keys(reasons)
+        .filter((name) => reasons[name]!.startsWith('needs capability'))
+        .sort(),
+    ).toEqual(leftOut);
+    // The cluster API request is behind its feature gate whatever the capabilities.
+    expect(reasons['openshift-cluster-api-aws']).toMatch(/^behind feature gate /);
+    // No Secret manifest, Role or policy for a namespace the cluster will not have.
+    const manifests = await readdir(join(dir, 'manifests'));
+    if (leftOut.includes('openshift-image-registry')) {
+      expect(manifests.filter((name) => name.includes('image-registry'))).toEqual([]);
+      expect((await readdir(join(dir, 'iam'))).filter((name) => name.includes('image-registry'))).toEqual([]);
+    }
+  });
+
+  it('says which capability is missing and how to keep the request', async () => {
+    const { result } = await generateInto(ocExtractDir, { installConfig: join(INSTALL_CONFIGS, 'minimal-aws.yaml') });
+    expect(skippedFor(result)['openshift-image-registry']).toBe(
+      `needs capability ImageRegistry+CloudCredential, and ImageRegistry is not enabled by ${join(INSTALL_CONFIGS, 'minimal-aws.yaml')} ` +
+        '(baselineCapabilitySet None + CloudCredential, CloudControllerManager, Ingress, MachineAPI); to keep it, add ImageRegistry to capabilities.additionalEnabledCapabilities',
+    );
+    expect(result.capabilities).toBe(
+      `${join(INSTALL_CONFIGS, 'minimal-aws.yaml')} enables baselineCapabilitySet None + CloudCredential, CloudControllerManager, Ingress, MachineAPI: CloudControllerManager, CloudCredential, Ingress, MachineAPI`,
+    );
+  });
+
+  it('refuses an unknown baseline set (exit 3), naming the known ones, and writes nothing', async () => {
+    const dir = await makeTempDir();
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, installConfig: join(INSTALL_CONFIGS, 'unknown-baseline.yaml') }, { cwd: dir }));
+    expect(err.code).toBe('invalid-install-config');
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain('capabilities.baselineCapabilitySet "v4.41" is not a capability set; use one of None, v4.11,');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('names a missing install-config as the others', async () => {
+    const dir = await makeTempDir();
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, installConfig: 'install-config.yaml' }, { cwd: dir }));
+    expect(err.message).toBe(`--install-config install-config.yaml: no such file or folder (${join(dir, 'install-config.yaml')})`);
   });
 });

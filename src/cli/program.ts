@@ -113,6 +113,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
     .option('--permissions-boundary <arn>', 'managed policy ARN (of --partition) that create-roles.sh gives every role as its permissions boundary')
     .option('--role-path <path>', 'IAM path of the roles create-roles.sh creates, such as /openshift/ (default /)')
+    .option(
+      '--install-config <file>',
+      "the cluster's install-config.yaml: leave out requests whose capabilities (capability.openshift.io/name) it does not enable",
+    )
     .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
     .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)
     .option('--force', 'overwrite files that exist with other content')
@@ -184,6 +188,10 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
     .option('--permissions-boundary <arn>', 'managed policy ARN (of --partition) that create-roles.sh gives every role as its permissions boundary')
     .option('--role-path <path>', 'IAM path of the roles create-roles.sh creates, such as /openshift/ (default /)')
+    .option(
+      '--install-config <file>',
+      "the cluster's install-config.yaml: leave out requests whose capabilities (capability.openshift.io/name) it does not enable",
+    )
     .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
     .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)
     .addOption(outputOption())

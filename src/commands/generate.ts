@@ -5,6 +5,7 @@ import { escapeControl } from '../core/display-text.js';
 import { displayUrl } from '../core/display-url.js';
 import { ConfigError, errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
+import { describeCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
 import { ManifestsError } from '../manifests/errors.js';
 import { PARTITIONS, type Partition, permissionsBoundaryProblem, rolePathProblem } from '../manifests/iam.js';
 import {
@@ -56,6 +57,8 @@ export interface GenerateOptions {
   permissionsBoundary?: string;
   /** `--role-path PATH`: the IAM path of the roles create-role makes (`/.../`). */
   rolePath?: string;
+  /** `--install-config FILE`: requests of capabilities it does not enable are left out. */
+  installConfig?: string;
   includeTechPreview?: boolean;
   featureGates?: string[];
   /** Overwrite files that exist with other content. */
@@ -74,6 +77,8 @@ export interface GenerateResult {
   outDir: string;
   /** The CronJob's schedule as written. */
   schedule: string;
+  /** With --install-config: which capabilities it enables, for a person. */
+  capabilities?: string;
   iamDir: string;
   files: GeneratedFile[];
   /** The operator Secrets the manifests manage, with their roles. */
@@ -112,7 +117,7 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   const { cwd } = ctx;
   const outDir = resolve(cwd, options.out ?? 'manifests');
   const iamDir = options.iamOut ? resolve(cwd, options.iamOut) : join(dirname(outDir), 'iam');
-  const input = await readInstallInput(options, cwd);
+  const { input, warnings: inputWarnings } = await readInstallInput(options, cwd);
   const plan = buildInstallFiles(input);
   const targets = plan.files.map((file) => ({ file, path: join(file.area === 'manifests' ? outDir : iamDir, file.name) }));
   const existing = await Promise.all(targets.map((target) => readExisting(target.path)));
@@ -138,10 +143,12 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   }
   const stale = await findStaleManifests(outDir, plan.files);
   const imageWarning = options.image === undefined ? undefined : imageReferenceWarning(options.image);
-  const warnings = imageWarning ? [imageWarning] : [];
+  const warnings = [...inputWarnings, ...(imageWarning ? [imageWarning] : [])];
+  const capabilities = input.features.capabilities === undefined ? {} : { capabilities: describeCapabilities(input.features.capabilities) };
   return {
     outDir,
     schedule: input.cronJob.schedule,
+    ...capabilities,
     iamDir,
     files,
     secrets: plan.secrets,
@@ -152,15 +159,23 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   };
 }
 
-async function readInstallInput(options: GenerateOptions, cwd: string): Promise<InstallFilesInput> {
+async function readInstallInput(options: GenerateOptions, cwd: string): Promise<{ input: InstallFilesInput; warnings: string[] }> {
   const partition = options.partition ?? 'aws-iso';
   const schedule = cronJobSchedule(options);
   validateOptions(options, partition, schedule);
-  return {
+  const installConfig =
+    options.installConfig === undefined
+      ? undefined
+      : parseInstallConfigCapabilities(
+          options.installConfig,
+          await readInputFile(`--install-config ${options.installConfig}`, resolve(cwd, options.installConfig)),
+        );
+  const input: InstallFilesInput = {
     sources: await readCredentialsRequestSources(options, cwd),
     features: {
       includeTechPreview: options.includeTechPreview ?? false,
       featureGates: (options.featureGates ?? []).map((gate) => gate.trim()).filter(Boolean),
+      capabilities: installConfig?.capabilities,
     },
     roleSource: await readRoleSource(options, cwd),
     cronJob: {
@@ -177,6 +192,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
     partition,
     roleSettings: { permissionsBoundary: options.permissionsBoundary, rolePath: options.rolePath },
   };
+  return { input, warnings: installConfig?.warnings ?? [] };
 }
 
 function validateOptions(options: GenerateOptions, partition: string, schedule: string): void {
@@ -367,7 +383,8 @@ export async function generateCommand(flags: GenerateFlags, ctx: CommandContext)
 /** What generate did, for a person: the Secrets and their roles, what was skipped and why, the files. */
 export function renderGenerateSummary(result: GenerateResult, cwd: string): string {
   const show = (path: string) => relative(cwd, path) || '.';
-  const lines = [`${result.secrets.length} AWS CredentialsRequest(s) kept:`];
+  const lines = result.capabilities === undefined ? [] : [`Capabilities: ${result.capabilities}.`];
+  lines.push(`${result.secrets.length} AWS CredentialsRequest(s) kept:`);
   for (const s of result.secrets) lines.push(`  ${s.namespace}/${s.name}  role ${s.role}  ${s.file}`);
   if (result.skipped.length > 0) {
     lines.push(`${result.skipped.length} document(s) skipped:`);

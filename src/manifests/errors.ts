@@ -15,7 +15,8 @@ export type ManifestsErrorCode =
   | 'invalid-pem'
   | 'file-name-collision'
   | 'files-differ'
-  | 'alert-timings';
+  | 'alert-timings'
+  | 'invalid-install-config';
 
 export class ManifestsError extends ConfigError {
   override name = 'ManifestsError';

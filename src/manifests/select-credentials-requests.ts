@@ -1,3 +1,4 @@
+import { ANNOTATION_CAPABILITY, capabilityReasonToSkip, type ClusterCapabilities } from './capabilities.js';
 import type { AwsCredentialsRequest } from './credentials-requests.js';
 import { ManifestsError } from './errors.js';
 
@@ -7,10 +8,11 @@ export const ANNOTATION_FEATURE_GATE = 'release.openshift.io/feature-gate';
 const TECH_PREVIEW_FEATURE_SET = 'TechPreviewNoUpgrade';
 const DEFAULT_FEATURE_SET = 'Default';
 
-/** What the cluster will run: the feature set and the feature gates that are on. */
+/** What the cluster will run: the feature set, the feature gates that are on, and its capabilities (every one when undefined). */
 export interface ClusterFeatures {
   includeTechPreview: boolean;
   featureGates: readonly string[];
+  capabilities?: ClusterCapabilities | undefined;
 }
 
 export interface SkippedRequest {
@@ -27,7 +29,8 @@ export interface SelectedRequests {
 /**
  * Keeps the AWS CredentialsRequests the release applies to a cluster with these features,
  * as the cluster-version operator decides it: not deleted, in the cluster's feature set,
- * and with every named feature gate on (a gate written `-Name` must be off).
+ * with every named feature gate on (a gate written `-Name` must be off), and with every
+ * capability of its `capability.openshift.io/name` enabled.
  * Throws when two kept requests name the same Secret.
  */
 export function selectCredentialsRequests(requests: readonly AwsCredentialsRequest[], features: ClusterFeatures): SelectedRequests {
@@ -58,7 +61,7 @@ function reasonToSkip(annotations: Record<string, string>, features: ClusterFeat
       return `behind feature gate ${gates} (not met: ${unmet.join(', ')}); include it with --feature-gates ${gates}`;
     }
   }
-  return undefined;
+  return capabilityReasonToSkip(annotations[ANNOTATION_CAPABILITY], features.capabilities);
 }
 
 function isInClusterFeatureSet(annotation: string, features: ClusterFeatures): boolean {

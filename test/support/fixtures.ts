@@ -8,3 +8,5 @@ export const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures');
 export const CREDENTIALS_REQUESTS = resolve(FIXTURES, 'credentials-requests');
 /** What `oc adm release extract --credentials-requests --cloud=aws` writes for the current payload: `manifests/` is generated from it. */
 export const OC_EXTRACT_AWS = resolve(FIXTURES, 'oc-extract-aws');
+/** Sample install-config.yaml files with different capabilities stanzas (written by hand, CONTRIBUTING.md). */
+export const INSTALL_CONFIGS = resolve(FIXTURES, 'install-configs');
