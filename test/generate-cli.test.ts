@@ -94,7 +94,7 @@ describe('cap-token-refresh generate --install-config', () => {
   it('says which capabilities the install-config enables and why each request is left out, and never prints the file', async () => {
     const dir = await makeTempDir();
     const installConfig = join(FIXTURES, 'install-configs', 'minimal-aws.yaml');
-    const run = await runCli(['generate', '--credentials-requests', ocExtractDir, '--install-config', installConfig], { cwd: dir });
+    const run = await runInProcess(['generate', '--credentials-requests', ocExtractDir, '--install-config', installConfig], { cwd: dir });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
