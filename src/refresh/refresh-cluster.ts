@@ -16,8 +16,6 @@ import { buildSecretEvent, type SecretEventSpec } from '../kube/secret-events.js
 import { isNamespaceName, isSecretName, type SecretRef } from '../kube/secret-refs.js';
 import { runRefresh, type RefreshDeps, type RefreshSettings } from './engine.js';
 
-export { KUBE_CONCURRENCY } from '../kube/cluster-targets.js';
-
 /** What a cluster refresh needs of the process (a command's context has it all). */
 export interface ClusterRefreshHost extends ClusterHost {
   /** The last line of defence before text leaves the process in an Event. */
