@@ -352,6 +352,17 @@ describe('generate writes deterministically and safely', () => {
     expect(parseOne(await readFile(cronJob, 'utf8')).spec.jobTemplate.spec.template.spec.containers[0].image).toBe('registry.example/cap:1');
   });
 
+  it('writes nothing when a file is in the way of a folder, or a folder in the way of a file, and names each', async () => {
+    const dir = await makeTempDir();
+    await mkdir(join(dir, 'manifests', 'cap-cronjob.yaml'), { recursive: true });
+    await writeFile(join(dir, 'iam'), 'a file where the folder goes\n');
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, out: 'manifests' }, { cwd: dir }));
+    expect(err.message).toMatch(/^\d+ file\(s\) cannot be written; nothing was written\. Move what is in the way, or give another --out \/ --iam-out:\n/);
+    expect(err.problems).toContain(`${join(dir, 'manifests', 'cap-cronjob.yaml')}: is a folder`);
+    expect(err.problems).toContain(`${join(dir, 'iam', 'create-roles.sh')}: a part of its path is a file, not a folder`);
+    expect(await readdir(join(dir, 'manifests'))).toEqual(['cap-cronjob.yaml']);
+  });
+
   it('gives Secrets mode 0600, the script 0755 and the rest 0644', async () => {
     const { dir } = await generateInto(ocExtractDir);
     const mode = async (path: string) => ((await stat(join(dir, path))).mode & 0o777).toString(8);

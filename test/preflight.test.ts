@@ -163,6 +163,33 @@ describe('cap-token-refresh preflight (offline)', () => {
     expect(both.code).toBe(0);
   });
 
+  it("--install-config leaves out the next release's requests of disabled capabilities; --permissions-boundary and --role-path go into update-roles.sh", async () => {
+    const dir = await upgrade(['machine-api-operator.yaml'], ['machine-api-operator.yaml', 'ingress.yaml', 'image-registry.yaml']);
+    const all = await preflight(dir);
+    expect(all.bySecret('installer-cloud-credentials')).toMatchObject({ change: 'new', blocker: true });
+    const trimmed = await preflight(
+      dir,
+      '--install-config',
+      join(FIXTURES, 'install-configs', 'v4.12-plus-required.yaml'),
+      '--out',
+      'out',
+      '--permissions-boundary',
+      'arn:aws-iso:iam::123456789012:policy/ocp-boundary',
+      '--role-path',
+      '/openshift/',
+    );
+    expect(trimmed.stderr).toContain('wrote ');
+    expect(trimmed.bySecret('installer-cloud-credentials')).toBeUndefined();
+    expect(trimmed.bySecret('cloud-credentials')).toMatchObject({ change: 'new', blocker: true });
+    const script = await readFile(join(dir, 'out', 'iam', 'update-roles.sh'), 'utf8');
+    expect(script).toContain("--path '/openshift/' --permissions-boundary 'arn:aws-iso:iam::123456789012:policy/ocp-boundary'");
+    expect(script).not.toContain('image-registry');
+    const wrong = await preflight(dir, '--permissions-boundary', 'arn:aws-iso-b:iam::123456789012:policy/b', '--role-path', 'openshift');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--permissions-boundary "arn:aws-iso-b:iam::123456789012:policy/b": give the ARN of a managed policy in partition aws-iso');
+    expect(wrong.stderr).toContain('--role-path "openshift": give an IAM path');
+  });
+
   it('a request the next release drops is stale, not a blocker; the table says how to unblock', async () => {
     const dir = await upgrade(['machine-api-operator.yaml', 'ingress.yaml'], ['machine-api-operator.yaml']);
     const run = await runInProcess(['preflight', '--to', 'to', '--from', 'from', '--manifests', 'manifests', '--to-version', '4.17'], { cwd: dir });

@@ -184,13 +184,13 @@ export function buildProgram(ctx: CommandContext, setExitCode: (code: number) =>
     .option('--to-version <major.minor>', 'the minor version being upgraded to, for the upgradeable-to annotation')
     .option('--role-map <file>', 'roles of new Secrets: YAML of "namespace/name: role" lines')
     .option('--role-template <template>', 'roles of new Secrets over {cluster}, {namespace}, {name} (default: {cluster}-{namespace}-{name})')
-    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME), and what spreads the default schedule')
+    .option('--cluster-name <name>', 'the {cluster} of the role template (default: CLUSTER_NAME)')
     .addOption(new Option('--partition <partition>', 'AWS partition of the IAM script').choices(['aws-iso', 'aws-iso-b']).default('aws-iso'))
-    .option('--permissions-boundary <arn>', 'managed policy ARN (of --partition) that create-roles.sh gives every role as its permissions boundary')
-    .option('--role-path <path>', 'IAM path of the roles create-roles.sh creates, such as /openshift/ (default /)')
+    .option('--permissions-boundary <arn>', 'managed policy ARN (of --partition) that update-roles.sh gives every role as its permissions boundary')
+    .option('--role-path <path>', 'IAM path of the roles update-roles.sh creates, such as /openshift/ (default /)')
     .option(
       '--install-config <file>',
-      "the cluster's install-config.yaml: leave out requests whose capabilities (capability.openshift.io/name) it does not enable",
+      "the cluster's install-config.yaml: leave out the next release's requests whose capabilities (capability.openshift.io/name) it does not enable",
     )
     .option('--include-tech-preview', 'also keep requests of the TechPreviewNoUpgrade feature set')
     .option('--feature-gates <a,b>', 'keep requests behind these feature gates (comma-separated, repeatable)', collect)

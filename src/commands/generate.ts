@@ -120,7 +120,19 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   const { input, warnings: inputWarnings } = await readInstallInput(options, cwd);
   const plan = buildInstallFiles(input);
   const targets = plan.files.map((file) => ({ file, path: join(file.area === 'manifests' ? outDir : iamDir, file.name) }));
-  const existing = await Promise.all(targets.map((target) => readExisting(target.path)));
+  const read = await Promise.all(targets.map((target) => readExisting(target.path)));
+  const unwritable = targets.flatMap((target, i) => {
+    const r = read[i]!;
+    return 'problem' in r ? [`${target.path}: ${r.problem}`] : [];
+  });
+  if (unwritable.length > 0) {
+    throw new ManifestsError(
+      'files-differ',
+      `${unwritable.length} file(s) cannot be written; nothing was written. Move what is in the way, or give another --out / --iam-out:`,
+      unwritable,
+    );
+  }
+  const existing = read.map((r) => ('content' in r ? r.content : undefined));
   const differing = targets.filter((target, i) => existing[i] !== undefined && existing[i] !== target.file.content);
   if (differing.length > 0 && !options.force) {
     throw new ManifestsError(
@@ -336,12 +348,17 @@ function inputNotFound(err: NodeJS.ErrnoException, what: string, path: string): 
   return new ManifestsError('input-not-found', `${what}: cannot be read (${err.code ?? 'error'}, ${path})`);
 }
 
-async function readExisting(path: string): Promise<string | undefined> {
+/** What a target holds now: its content, nothing (`{}`), or why it cannot be replaced by a file. */
+async function readExisting(path: string): Promise<{ content: string } | { problem: string } | Record<string, never>> {
   try {
-    return await readFile(path, 'utf8');
+    return { content: await readFile(path, 'utf8') };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    if (code === 'EISDIR') return { problem: 'is a folder' };
+    if (code === 'ENOTDIR') return { problem: 'a part of its path is a file, not a folder' };
+    if (code === 'EACCES') return { problem: 'permission denied' };
+    return { problem: `cannot be read (${code ?? 'error'})` };
   }
 }
 

@@ -11,13 +11,25 @@ import { writeFileAtomic } from '../disk/atomic-write.js';
 import { compareReleases, needsPolicyUpdate, secretKey } from '../manifests/compare-releases.js';
 import { type AwsCredentialsRequest, parseCredentialsRequests, type SourceText } from '../manifests/credentials-requests.js';
 import { ManifestsError } from '../manifests/errors.js';
-import { PARTITIONS, type Partition, permissionPolicy, policyFileName, TRUST_POLICY_FILE, trustPolicyPlaceholder } from '../manifests/iam.js';
+import {
+  PARTITIONS,
+  type Partition,
+  permissionPolicy,
+  permissionsBoundaryProblem,
+  policyFileName,
+  type RoleSettings,
+  rolePathProblem,
+  TRUST_POLICY_FILE,
+  trustPolicyPlaceholder,
+} from '../manifests/iam.js';
+import { type ClusterCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
+import { escapeControl } from '../core/display-text.js';
 import { operatorSecretObject, secretsWriterRole, secretsWriterRoleBinding } from '../manifests/kubernetes-objects.js';
 import { type CurrentState, type PreflightReport, planPreflight, renderPreflightTable } from '../manifests/preflight-plan.js';
 import { renderJson, renderKubernetesYaml } from '../manifests/render.js';
 import { assignRoles, DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 import { componentNames } from '../manifests/component-names.js';
-import { selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
+import { type ClusterFeatures, selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
 import { UPDATE_ROLES_SCRIPT_FILE, updateRolesScript } from '../manifests/update-roles-script.js';
 import { buildCapClient, type CapFlags, loadIdentity, resolveCapSettings } from './cap-settings.js';
 import { type CommandContext, loggerFor } from './context.js';
@@ -38,6 +50,11 @@ export interface PreflightOptions extends CapFlags {
   roleTemplate?: string;
   clusterName?: string;
   partition?: Partition;
+  /** `--permissions-boundary ARN` and `--role-path PATH` of the roles update-roles.sh creates, as for generate. */
+  permissionsBoundary?: string;
+  rolePath?: string;
+  /** `--install-config FILE`: the next release's requests of capabilities it does not enable are left out, as by generate. */
+  installConfig?: string;
   includeTechPreview?: boolean;
   featureGates?: string[] | string;
   output?: 'table' | 'json';
@@ -54,13 +71,14 @@ export interface PreflightOptions extends CapFlags {
 /** `cap-token-refresh preflight`: is the upgrade to the next release's CredentialsRequests safe, and what to change first. */
 export async function preflightCommand(opts: PreflightOptions, ctx: CommandContext): Promise<number> {
   validate(opts);
-  const features = {
+  const features: ClusterFeatures = {
     includeTechPreview: opts.includeTechPreview ?? false,
     featureGates: [opts.featureGates ?? []]
       .flat()
       .flatMap((v) => v.split(','))
       .map((g) => g.trim())
       .filter(Boolean),
+    capabilities: await readInstallConfigCapabilities(opts.installConfig, ctx),
   };
   const stdin = async () => (await ctx.readStdin()).toString('utf8');
   const nextParsed = parseCredentialsRequests(await readSources('--to', opts.to, ctx.cwd, stdin)).aws;
@@ -86,7 +104,8 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
   const planned = planPreflight(comparison, state, { policiesUpdated: opts.policiesUpdated ?? false, rolesForNew: roles });
   const report = opts.probeCap ? await probeCap(planned, opts, ctx) : planned;
   if (opts.out !== undefined) {
-    const written = await writePreflightFiles(resolve(ctx.cwd, opts.out), next, report, state, opts.partition ?? 'aws-iso');
+    const roleSettings = { permissionsBoundary: opts.permissionsBoundary, rolePath: opts.rolePath };
+    const written = await writePreflightFiles(resolve(ctx.cwd, opts.out), next, report, state, opts.partition ?? 'aws-iso', roleSettings);
     ctx.stderr(`wrote ${written.length} file(s) under ${opts.out}\n`);
   }
   ctx.stdout(opts.output === 'json' ? `${JSON.stringify(report)}\n` : renderPreflightTable(report));
@@ -177,9 +196,30 @@ function validate(opts: PreflightOptions): void {
   if (opts.apply && opts.toVersion === undefined) problems.push('--apply needs --to-version major.minor (the version the annotation unblocks)');
   if (opts.to === '-' && opts.from === '-') problems.push('--to and --from cannot both read standard input');
   if (opts.partition !== undefined && !PARTITIONS.includes(opts.partition)) problems.push(`--partition: use one of ${PARTITIONS.join(', ')}`);
+  else if (opts.permissionsBoundary !== undefined) {
+    const problem = permissionsBoundaryProblem(opts.permissionsBoundary, opts.partition ?? 'aws-iso');
+    if (problem) problems.push(problem);
+  }
+  if (opts.rolePath !== undefined) {
+    const problem = rolePathProblem(opts.rolePath);
+    if (problem) problems.push(problem);
+  }
   if (opts.toVersion !== undefined && !/^\d+\.\d+$/.test(opts.toVersion)) problems.push('--to-version: give major.minor, e.g. 4.16');
   if (opts.roleMap !== undefined && opts.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** The capabilities of --install-config (undefined without it: every capability); its warnings go to stderr. */
+async function readInstallConfigCapabilities(file: string | undefined, ctx: CommandContext): Promise<ClusterCapabilities | undefined> {
+  if (file === undefined) return undefined;
+  const path = resolve(ctx.cwd, file);
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${err.code ?? 'error'})`;
+    throw new ManifestsError('input-not-found', `--install-config ${file}: ${why} (${path})`);
+  });
+  const { capabilities, warnings } = parseInstallConfigCapabilities(file, text);
+  for (const warning of warnings) ctx.stderr(`warning: ${escapeControl(warning)}\n`);
+  return capabilities;
 }
 
 async function readSources(flag: string, given: string, cwd: string, stdin: () => Promise<string>): Promise<SourceText[]> {
@@ -256,6 +296,7 @@ async function writePreflightFiles(
   report: PreflightReport,
   state: CurrentState,
   partition: Partition,
+  roleSettings: RoleSettings,
 ): Promise<string[]> {
   const byKey = new Map(next.map((r) => [secretKey(r), r]));
   const components = componentNames(next.map((r) => r.secretRef));
@@ -306,6 +347,7 @@ async function writePreflightFiles(
       content: updateRolesScript(
         roles.map(({ entry, request }) => ({ role: entry.role!, policyName: request.name, policyFile: policyFileName(entry.role!) })),
         partition,
+        roleSettings,
       ),
       mode: 0o755,
     });
