@@ -1,4 +1,4 @@
-// Typed errors that carry what the caller acts on, mapped to exit codes in one place (cli/main.ts).
+// Typed errors that carry what the caller acts on, mapped to exit statuses in one place (exitStatusOf; runCli in cli/program.ts writes the last error line).
 // Messages name the file, flag, URL or target and the cure; never a secret or a response body.
 
 export const EXIT_OK = 0;
