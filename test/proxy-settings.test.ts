@@ -1,7 +1,9 @@
 // Proxies: HTTPS_PROXY for CAP that is not an http(s) URL is a configuration error before any
 // request (never quoted: it may hold a password), and the TLS connection to an https:// proxy
 // (HTTPS_PROXY for CAP, a kubeconfig's proxy-url for the API server) is verified even when
-// NODE_TLS_REJECT_UNAUTHORIZED=0 is in the environment.
+// NODE_TLS_REJECT_UNAUTHORIZED=0 is in the environment. Node reads that variable from the
+// process's own environment, so those two tests spawn the built command (runCli); the others
+// run in process.
 
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
@@ -10,6 +12,7 @@ import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '.
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import { runCli } from './support/run-cli.js';
 import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -59,7 +62,7 @@ it.each([
 it('verifies the certificate of an https:// proxy even with NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
   const proxy = await startTlsConnectProxy();
   try {
-    const r = await runInProcess(['credential-process', '--role', 'r1', '--no-cache'], {
+    const r = await runCli(['credential-process', '--role', 'r1', '--no-cache'], {
       env: { ...cap.env, HTTPS_PROXY: proxy.url, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
     });
     expect(r.code).toBe(1);
@@ -79,7 +82,7 @@ it("verifies the certificate of a kubeconfig's https:// proxy-url even with NODE
     const config = parse(await readFile(file, 'utf8'));
     config.clusters[0].cluster['proxy-url'] = proxy.url;
     await writeFile(file, stringify(config), { mode: 0o600 });
-    const r = await runInProcess(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--output', 'json'], {
+    const r = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--output', 'json'], {
       env: { ...cap.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
     });
     expect(r.code).toBe(1);
