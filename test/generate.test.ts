@@ -692,6 +692,18 @@ describe('generate --install-config leaves out the requests of disabled capabili
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('an install-config that disables CloudCredential leaves out every request: an error that says why for each', async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, 'install-config.yaml'), 'apiVersion: v1\ncapabilities:\n  baselineCapabilitySet: None\n');
+    const err = await errorOf(generate({ credentialsRequests: ocExtractDir, installConfig: 'install-config.yaml' }, { cwd: dir }));
+    expect(err.code).toBe('no-aws-credentials-requests');
+    expect(err.message.split('\n')[0]).toBe(
+      'All 7 AWS CredentialsRequest(s) were left out, so there is nothing to generate; see why each was, and change the flags or the install-config:',
+    );
+    expect(err.problems.filter((p) => p.includes('openshift-install refuses to disable CloudCredential on AWS'))).toHaveLength(6);
+    expect(await readdir(dir)).toEqual(['install-config.yaml']);
+  });
+
   it('names a missing install-config as the others', async () => {
     const dir = await makeTempDir();
     const err = await errorOf(generate({ credentialsRequests: ocExtractDir, installConfig: 'install-config.yaml' }, { cwd: dir }));

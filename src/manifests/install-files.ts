@@ -87,6 +87,13 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
   const parsed = parseCredentialsRequests(input.sources);
   const selected = selectCredentialsRequests(parsed.aws, input.features);
   const skipped = [...parsed.others, ...selected.skipped].map(({ source, name, reason }) => ({ source, name, reason }));
+  if (selected.kept.length === 0 && parsed.aws.length > 0) {
+    throw new ManifestsError(
+      'no-aws-credentials-requests',
+      `All ${parsed.aws.length} AWS CredentialsRequest(s) were left out, so there is nothing to generate; see why each was, and change the flags or the install-config:`,
+      skipped.map((s) => `${s.source}: ${s.name}: ${s.reason}`),
+    );
+  }
   if (selected.kept.length === 0) {
     throw new ManifestsError(
       'no-aws-credentials-requests',
