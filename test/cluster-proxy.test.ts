@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy.js';
 import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
-import { runCli } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 let cap: CapFixture;
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 it('reaches the API server through the proxy-url of the kubeconfig', async () => {
   const kubeconfig = await kubeconfigWithProxy(proxy.url);
-  const r = await runCli(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds', '--output', 'json'], { env: cap.env });
+  const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds', '--output', 'json'], { env: cap.env });
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).targets[0]).toMatchObject({ namespace: 'team', name: 'aws-creds', result: 'refreshed' });
   expect(proxy.tunnels).toContain(new URL(kube.url).host);
@@ -53,7 +53,7 @@ it('HTTPS_PROXY carries the CAP calls and never the API calls', async () => {
   const file = await kube.writeKubeconfig(dir, 'direct');
   const envProxy = await startConnectProxy();
   try {
-    const r = await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--force', '--output', 'json'], {
+    const r = await runInProcess(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds', '--force', '--output', 'json'], {
       env: { ...cap.env, HTTPS_PROXY: envProxy.url },
     });
     expect(r.code).toBe(0);
@@ -68,7 +68,7 @@ it('HTTPS_PROXY carries the CAP calls and never the API calls', async () => {
 it('refuses a socks proxy-url before any request', async () => {
   const kubeconfig = await kubeconfigWithProxy('socks5://127.0.0.1:1080');
   kube.clearRequests();
-  const r = await runCli(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds'], { env: cap.env });
+  const r = await runInProcess(['refresh', '--kubeconfig', kubeconfig, '--target', 'team/aws-creds'], { env: cap.env });
   expect(r.code).toBe(3);
   expect(r.stderr).toMatch(/proxy-url socks5:\/\/127\.0\.0\.1:1080; only http:\/\/ and https:\/\/ proxies are supported/);
   expect(kube.requests).toHaveLength(0);
@@ -80,6 +80,6 @@ it('keeps the path prefix of a server URL (https://host/k8s/clusters/x)', async 
   config.clusters[0].cluster.server = `${kube.url}/k8s/clusters/c-1`;
   await writeFile(file, stringify(config), { mode: 0o600 });
   kube.clearRequests();
-  await runCli(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds'], { env: cap.env });
+  await runInProcess(['refresh', '--kubeconfig', file, '--target', 'team/aws-creds'], { env: cap.env });
   expect(kube.requests.map((r) => r.path)).toContain('/k8s/clusters/c-1/api/v1/namespaces/team/secrets/aws-creds');
 });

@@ -2,7 +2,8 @@ import { chmod, chown, lstat, mkdir, readdir, rm, stat, symlink } from 'node:fs/
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapFixture, type CapFixture } from './support/cap-fixture.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import type { CliResult } from './support/run-cli.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 // Hostile neighbours: a cache folder another user planted, or can write into, is never
@@ -29,7 +30,7 @@ async function freshXdg(name: string): Promise<string> {
 }
 
 function run(xdg: string, role: string): Promise<CliResult> {
-  return runCli(['credential-process', '--role', role], { env: { ...cap.env, HOME: root, XDG_CACHE_HOME: xdg } });
+  return runInProcess(['credential-process', '--role', role], { env: { ...cap.env, HOME: root, XDG_CACHE_HOME: xdg } });
 }
 
 function expectServedWithoutCache(r: CliResult, calls: number, why: RegExp) {

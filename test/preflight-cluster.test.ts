@@ -1,11 +1,12 @@
-// `cap-token-refresh preflight` against a cluster: the built command and the Kubernetes API test server,
+// `cap-token-refresh preflight` against a cluster: the command, run in process, and the Kubernetes API test server,
 // which holds the current release's CredentialsRequests, the Secrets and RBAC generate wrote, and the CCO config.
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type KubeApiServer, type KubeObject, startKubeApiServer } from './support/kube-api-server.js';
-import { FIXTURES, runCli } from './support/run-cli.js';
+import { FIXTURES } from './support/fixtures.js';
+import { runInProcess } from './support/run-in-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const requests = join(FIXTURES, 'credentials-requests');
@@ -37,7 +38,9 @@ async function cluster(from: string[], to: string[], annotation?: string, ...gen
   await mkdir(join(work, 'next'));
   for (const file of from) await copyFile(join(requests, file), join(work, 'from', file));
   for (const file of to) await copyFile(join(requests, file), join(work, 'next', file));
-  const generated = await runCli(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], { cwd: work });
+  const generated = await runInProcess(['generate', '--credentials-requests', 'from', '--out', 'manifests', '--cluster-name', 'c1', ...generateFlags], {
+    cwd: work,
+  });
   expect(generated.code).toBe(0);
   for (const object of await objectsOf(from.map((f) => join(work, 'from', f)))) {
     if (object.kind === 'CredentialsRequest' && (object.spec as { providerSpec?: { kind?: string } }).providerSpec?.kind === 'AWSProviderSpec') {
@@ -107,7 +110,7 @@ interface Entry {
 }
 
 async function preflight(work: string, ...flags: string[]) {
-  const run = await runCli(['preflight', '--to', 'next', '--kubeconfig', kubeconfig, '--cluster-name', 'c1', '-o', 'json', ...flags], { cwd: work });
+  const run = await runInProcess(['preflight', '--to', 'next', '--kubeconfig', kubeconfig, '--cluster-name', 'c1', '-o', 'json', ...flags], { cwd: work });
   const report = run.stdout ? (JSON.parse(run.stdout) as { requests: Entry[]; blockers: number }) : undefined;
   return { ...run, report, bySecret: (name: string) => report?.requests.find((e) => e.secret.name === name) };
 }
