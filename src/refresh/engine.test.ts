@@ -178,6 +178,33 @@ describe('runRefresh', () => {
     expect(judge(read, { ...refreshedByOther, expiration: 'soon' })).toBeUndefined();
   });
 
+  it.each([
+    ['on disk (writes in the CAP slot)', true],
+    ['in a cluster (writes after it)', false],
+  ])(
+    'a target whose read throws %s fails the run only once the writes it started are done, leaving no rejection unhandled',
+    async (_where, writesInCapSlot) => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const r = recorder({ writesInCapSlot });
+        let fetched!: Promise<CapCredentials>;
+        const deps = { ...r.deps, fetchCredentials: (q: CapQuery) => (fetched = r.deps.fetchCredentials(q)) };
+        const run = runRefresh([target('a', 'r1'), Promise.reject(new Error('the reader threw'))], r.store, settings, deps);
+        await expect(run).rejects.toThrow('the reader threw');
+        // Nothing of the run goes on after it ended: role r1's write, started before, is done.
+        expect(r.events).toEqual(['fetch r1', 'write a', 'wrote a']);
+        // A rejection nobody handles is reported once the tick it happened in is over.
+        await fetched;
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    },
+  );
+
   it('fails a due target without agency or mission, naming what to set', async () => {
     const r = recorder();
     const report = await runRefresh(

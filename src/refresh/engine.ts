@@ -153,9 +153,13 @@ export async function runRefresh<T extends RefreshTarget>(
   };
 
   // Each target is classified as soon as it is read; a role's members are all known once every target is.
-  const everyTargetRead = Promise.all(targets.map(async (t, index) => classify(await t, index)));
-  await everyTargetRead;
-  await Promise.all([...groups.values()].map((g) => g.done));
+  // Settled, never rejected: a read that throws (a reader's bug: a Secret that cannot be read sets
+  // `problem`) must not leave the roles waiting on it with rejections nobody handles. The run
+  // throws it, but only once every role it started is done, so no write goes on after it ended.
+  const everyTargetRead = Promise.allSettled(targets.map(async (t, index) => classify(await t, index)));
+  const settled = [...(await everyTargetRead), ...(await Promise.allSettled([...groups.values()].map((g) => g.done)))];
+  const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (thrown) throw thrown.reason;
   return { targets: results };
 }
 
