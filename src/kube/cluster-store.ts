@@ -3,9 +3,9 @@ import type { Limiter } from '../core/limiter.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import { writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
 import type { Logger } from '../log/logger.js';
-import { describeSecretFailure } from './describe-kube-failure.js';
+import { describeSecretFailure, emptySecretMessage } from './describe-kube-failure.js';
 import { toKubeRequestError, type KubeApi } from './kube-api.js';
-import { applyCredentialsToSecret, readSecretState } from './secret-update.js';
+import { applyCredentialsToSecret, isSecretObject, readSecretState } from './secret-update.js';
 
 /** A Secret in the cluster as it was read, ready for the engine. */
 export interface ClusterTarget extends RefreshTarget {
@@ -48,7 +48,8 @@ export function createClusterStore(opts: ClusterStoreOptions): TargetStore<Clust
         const saved = await limit(() =>
           api.replaceSecret(namespace, name, applyCredentialsToSecret(current, batch.creds, batch.refreshedAt, batch.issuedRole)),
         );
-        return writtenOutcome(batch.creds, { uid: saved.metadata?.uid, resourceVersion: saved.metadata?.resourceVersion });
+        // A 2xx is a write, even one answered with no body (then the Event names the object as read).
+        return writtenOutcome(batch.creds, { uid: saved?.metadata?.uid, resourceVersion: saved?.metadata?.resourceVersion });
       } catch (err) {
         const failure = await toKubeRequestError(err);
         if (failure.status !== 409) return fail(describeSecretFailure(failure, 'update', namespace, name, api));
@@ -59,6 +60,7 @@ export function createClusterStore(opts: ClusterStoreOptions): TargetStore<Clust
       } catch (err) {
         return fail(describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api));
       }
+      if (!isSecretObject(current)) return fail(emptySecretMessage(namespace, name));
       const state = readSecretState(current);
       if (state.role !== target.role) {
         return fail(

@@ -4,11 +4,11 @@ import { createLimiter, type Limiter } from '../core/limiter.js';
 import { ANNOTATION_ROLE } from '../core/names.js';
 import type { Logger } from '../log/logger.js';
 import type { ClusterTarget } from './cluster-store.js';
-import { describeConnectionFailure, describeSecretFailure, missingRoleMessage } from './describe-kube-failure.js';
+import { describeConnectionFailure, describeSecretFailure, emptySecretMessage, missingRoleMessage } from './describe-kube-failure.js';
 import { CREDENTIALS_REQUEST_NAMESPACE, createKubeApi, toKubeRequestError, type ApiEndpoint, type KubeApi, type KubeRetryTiming } from './kube-api.js';
 import { loadKubeConfig, type KubeEnvironment } from './load-kube-config.js';
 import { parseTargetFlags, secretRefsFromCredentialsRequests, type SecretRef } from './secret-refs.js';
-import { readSecretState } from './secret-update.js';
+import { isSecretObject, readSecretState } from './secret-update.js';
 
 /** API requests in flight at once: reads, updates and Events of one run share it. */
 export const KUBE_CONCURRENCY = 16;
@@ -131,6 +131,7 @@ async function readTarget(api: KubeApi, limit: Limiter, ref: SecretRef): Promise
   } catch (err) {
     return { namespace, name, problem: describeSecretFailure(await toKubeRequestError(err), 'read', namespace, name, api) };
   }
+  if (!isSecretObject(secret)) return { namespace, name, problem: emptySecretMessage(namespace, name) };
   const state = readSecretState(secret);
   if (state.role === undefined) return { namespace, name, secret, problem: missingRoleMessage(namespace, name) };
   if (state.role === '') {

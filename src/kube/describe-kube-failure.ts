@@ -92,6 +92,11 @@ export function missingSecretMessage(namespace: string, name: string): string {
   );
 }
 
+/** A read answered 2xx with no Secret in it (an empty body, `null`): the API server, or a proxy on the way, is at fault. */
+export function emptySecretMessage(namespace: string, name: string): string {
+  return `the API server answered the read of Secret ${namespace}/${name} with no Secret (an empty answer); check the API server, or the proxy on the way to it, and run again`;
+}
+
 export function missingRoleMessage(namespace: string, name: string): string {
   return `Secret ${namespace}/${name} has no ${ANNOTATION_ROLE} annotation, so cap-token-refresh does not know which IAM role to ask CAP for; annotate it: oc annotate secret -n ${namespace} ${name} ${ANNOTATION_ROLE}=ROLE`;
 }

@@ -31,6 +31,11 @@ export interface SecretState {
   dataProblem?: string;
 }
 
+/** Whether an API answer holds an object at all: a 2xx with an empty body (or `null`) does not, and cannot be read as a Secret. */
+export function isSecretObject(answer: unknown): answer is V1Secret {
+  return typeof answer === 'object' && answer !== null && !Array.isArray(answer);
+}
+
 export function readSecretState(secret: V1Secret): SecretState {
   const a = secret.metadata?.annotations ?? {};
   const pick = (key: string) => (typeof a[key] === 'string' ? a[key] : undefined);

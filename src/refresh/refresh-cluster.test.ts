@@ -90,6 +90,44 @@ describe('refreshClusterTargets', () => {
   });
 
   it.each([
+    ['read', 1],
+    ['read again after a 409', 2],
+  ])('a Secret whose %s is an empty answer fails alone, and the others of its role stay refreshed', async (_when, emptyRead) => {
+    const { api, state } = fakeApi([secret(1), secret(2)]);
+    const { readSecret, replaceSecret } = api;
+    let reads = 0;
+    let conflicted = false;
+    // An API server (or a proxy on the way) that answers 200 with no body: the client reads it as undefined.
+    api.readSecret = (ns, name) => (ns === 'ns-1' && ++reads === emptyRead ? Promise.resolve(undefined as unknown as V1Secret) : readSecret(ns, name));
+    api.replaceSecret = (ns, name, body) =>
+      ns === 'ns-1' && !conflicted
+        ? ((conflicted = true), Promise.reject(new KubeRequestError(409, undefined, 'Conflict', [])))
+        : replaceSecret(ns, name, body);
+    const refs = [1, 2].map((i) => ({ namespace: `ns-${i}`, name: 'creds' }));
+    const report = await refreshClusterTargets(api, refs, settings, deps(logger()), run);
+    expect(report.targets.map((t) => [t.namespace, t.result, t.error ?? null])).toEqual([
+      ['ns-1', 'failed', expect.stringMatching(/^the API server answered the read of Secret ns-1\/creds with no Secret/)],
+      ['ns-2', 'refreshed', null],
+    ]);
+    expect(state.events.map((e) => [e.involvedObject.namespace, e.type])).toEqual(
+      expect.arrayContaining([
+        ['ns-1', 'Warning'],
+        ['ns-2', 'Normal'],
+      ]),
+    );
+    expect(state.events).toHaveLength(2);
+  });
+
+  it('an update answered with an empty body is still a write: refreshed, with its Normal Event', async () => {
+    const { api, state } = fakeApi([secret(1)]);
+    const { replaceSecret } = api;
+    api.replaceSecret = async (ns, name, body) => (await replaceSecret(ns, name, body), undefined as unknown as V1Secret);
+    const report = await refreshClusterTargets(api, [{ namespace: 'ns-1', name: 'creds' }], settings, deps(logger()), run);
+    expect(report.targets.map((t) => [t.result, t.error ?? null])).toEqual([['refreshed', null]]);
+    expect(state.events.map((e) => [e.type, e.involvedObject.uid])).toEqual([['Normal', 'uid-1']]);
+  });
+
+  it.each([
     [403, ConfigError, 'allowing get and list on credentialsrequests.cloudcredential.openshift.io'],
     [401, ConfigError, 'rejected the credentials of test (HTTP 401 Unauthorized)'],
     [404, ConfigError, 'does not serve cloudcredential.openshift.io/v1 CredentialsRequests'],
