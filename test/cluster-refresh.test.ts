@@ -379,6 +379,37 @@ describe('conflicts', () => {
     expect(kube.listEvents()).toEqual([]);
   });
 
+  it('fails a Secret whose role annotation changed meanwhile, leaves it as it is, with a Warning Event (as on disk)', async () => {
+    seedSecret(target);
+    kube.onBeforeWrite((req) => {
+      if (req.resource !== 'secrets' || writes().length > 1) return;
+      const current = kube.getSecret(target.namespace, target.name)!;
+      kube.putSecret({
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, 'cap-token-refresh/role': 'ocp-new-role' } },
+      });
+    });
+    const r = await run(['--target', key(target), '--output', 'json']);
+    expect(r.code).toBe(1);
+    expect(report(r).targets).toEqual([
+      {
+        namespace: target.namespace,
+        name: target.name,
+        role: target.role,
+        result: 'failed',
+        expiration: null,
+        error:
+          'the cap-token-refresh/role annotation of Secret openshift-machine-api/aws-cloud-credentials changed while it was being refreshed (now "ocp-new-role"); ' +
+          'it was left as it is, the next run uses the new annotation',
+      },
+    ]);
+    expect(writes().map((w) => w.status)).toEqual([409]);
+    const secret = kube.getSecret(target.namespace, target.name)!;
+    expect(secret.metadata.annotations?.['cap-token-refresh/expiration']).toBeUndefined();
+    expect((secret.data as Record<string, string>).aws_access_key_id).toBeUndefined();
+    expect(kube.listEvents().map((e) => [e.type, e.reason])).toEqual([['Warning', 'CredentialsRefreshFailed']]);
+  });
+
   it('fails only the Secret that answers 409 on every try, with a clear message', async () => {
     await loadCredentialsRequests(join(FIXTURES, 'oc-extract-aws'));
     for (const s of RELEASE_SECRETS) seedSecret(s);

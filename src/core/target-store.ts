@@ -5,6 +5,7 @@
 
 import { reportableSkewSeconds } from './clock-skew.js';
 import { maskAccessKeyId, type CapCredentials } from './credentials.js';
+import { ANNOTATION_ROLE } from './names.js';
 import { formatRfc3339, type RefreshState } from './policy.js';
 
 /** A Secret to keep alive, wherever it lives (a manifest file or a cluster). */
@@ -91,4 +92,15 @@ export function writtenOutcome(creds: CapCredentials, saved: { uid?: string | un
     ...(saved.uid ? { uid: saved.uid } : {}),
     ...(saved.resourceVersion ? { resourceVersion: saved.resourceVersion } : {}),
   };
+}
+
+/**
+ * The failure of a Secret whose role annotation changed after this run read it: the credentials at
+ * hand are for the old role, so it is left as it is, on disk as in a cluster.
+ */
+export function roleChangedMessage(namespace: string, name: string, role: string | undefined): string {
+  return (
+    `the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} changed while it was being refreshed ` +
+    `(now ${role === undefined ? 'absent' : JSON.stringify(role)}); it was left as it is, the next run uses the new annotation`
+  );
 }

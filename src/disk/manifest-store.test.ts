@@ -110,6 +110,21 @@ describe('another run in between', () => {
     expect(docs.map((d) => d.stringData.aws_access_key_id)).toEqual([CREDS.accessKeyId, OTHER.accessKeyId]);
   });
 
+  it('fails a Secret whose role annotation changed since it was loaded, as in a cluster, and leaves the file as it is', async () => {
+    const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
+    const targets = await loadManifestTargets(dir);
+    // Edited to another role meanwhile: r1's credentials must not go into a Secret that now names r2.
+    await writeFile(join(dir, 'a.yaml'), manifest('a', 'r2'));
+    expect(await createManifestStore().write(targets, batch(CREDS))).toEqual([
+      {
+        kind: 'failed',
+        error:
+          'the cap-token-refresh/role annotation of Secret ns/a changed while it was being refreshed (now "r2"); it was left as it is, the next run uses the new annotation',
+      },
+    ]);
+    expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(manifest('a', 'r2'));
+  });
+
   it('fails a Secret that left the file since it was loaded', async () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const targets = await loadManifestTargets(dir);

@@ -1,7 +1,7 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, errorMessage } from '../core/errors.js';
-import { writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
+import { roleChangedMessage, writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { sideFilePath } from './side-file.js';
 import { ManifestFileError, readManifestFile } from './read-manifest-file.js';
@@ -145,6 +145,8 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
           const kept = onDisk && batch.keptExpiration(t, onDisk);
           if (!onDisk) {
             outcomes.push({ kind: 'failed', error: `the Secret ${t.namespace}/${t.name} is no longer in ${file}; the file was left as it was` });
+          } else if (onDisk.role !== t.role) {
+            outcomes.push({ kind: 'failed', error: roleChangedMessage(t.namespace, t.name, onDisk.role) });
           } else if (kept) {
             outcomes.push({ kind: 'kept', expiration: kept });
           } else {

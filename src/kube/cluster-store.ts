@@ -1,7 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Limiter } from '../core/limiter.js';
-import { ANNOTATION_ROLE } from '../core/names.js';
-import { writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
+import { roleChangedMessage, writtenOutcome, type RefreshTarget, type TargetStore, type WriteBatch, type WriteOutcome } from '../core/target-store.js';
 import type { Logger } from '../log/logger.js';
 import { describeSecretFailure, emptySecretMessage } from './describe-kube-failure.js';
 import { toKubeRequestError, type KubeApi } from './kube-api.js';
@@ -62,11 +61,7 @@ export function createClusterStore(opts: ClusterStoreOptions): TargetStore<Clust
       }
       if (!isSecretObject(current)) return fail(emptySecretMessage(namespace, name));
       const state = readSecretState(current);
-      if (state.role !== target.role) {
-        return fail(
-          `the ${ANNOTATION_ROLE} annotation of Secret ${namespace}/${name} changed while it was being refreshed (now ${state.role === undefined ? 'absent' : JSON.stringify(state.role)}); it was left as it is, the next run uses the new annotation`,
-        );
-      }
+      if (state.role !== target.role) return fail(roleChangedMessage(namespace, name, state.role));
       const kept = batch.keptExpiration(target, state);
       if (kept) return { kind: 'kept', expiration: kept };
     }
