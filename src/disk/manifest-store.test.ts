@@ -125,6 +125,16 @@ describe('another run in between', () => {
     expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(manifest('a', 'r2'));
   });
 
+  it('fill (no issued role: one response for every Secret) still writes a Secret whose role annotation changed meanwhile', async () => {
+    const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
+    const targets = await loadManifestTargets(dir);
+    await writeFile(join(dir, 'a.yaml'), manifest('a', 'r2'));
+    const { issuedRole: _, ...fill } = batch(CREDS, () => undefined);
+    expect(await createManifestStore().write(targets, fill)).toEqual([WRITTEN]);
+    const doc = parse(await readFile(join(dir, 'a.yaml'), 'utf8'));
+    expect([doc.metadata.annotations['cap-token-refresh/role'], doc.stringData.aws_access_key_id]).toEqual(['r2', CREDS.accessKeyId]);
+  });
+
   it('fails a Secret that left the file since it was loaded', async () => {
     const dir = await folder({ 'a.yaml': manifest('a', 'r1') });
     const targets = await loadManifestTargets(dir);
