@@ -65,6 +65,7 @@ async function runDemo(opts: DemoOptions, ctx: CommandContext, pkiDir: string, m
   try {
     ctx.stdout(`2. A CAP simulator demanding client certificates at ${sim.url}/api/v1/credentials\n`);
     const samples = renderSampleManifests('demo');
+    const [shown] = samples;
     for (const s of samples) await writeFile(join(manifestsDir, s.file), s.text, { mode: 0o600 });
     ctx.stdout(`3. ${samples.length} operator Secret manifests, as \`generate\` writes them, in ${manifestsDir}\n\n`);
 
@@ -86,7 +87,7 @@ async function runDemo(opts: DemoOptions, ctx: CommandContext, pkiDir: string, m
     const second = await refresh(common, ctx);
     ctx.stdout(
       `\nCAP calls: ${callsBefore} on the first run (one per role), ${sim.calls.length - callsBefore} on the second.\n` +
-        (await describeManifest(join(manifestsDir, samples[0]!.file))),
+        (shown ? await describeManifest(join(manifestsDir, shown.file)) : ''),
     );
     return first.exitCode !== EXIT_OK ? first.exitCode : second.exitCode;
   } finally {

@@ -70,10 +70,10 @@ export async function fill(opts: FillOptions, ctx: CommandContext): Promise<numb
   const writable = targets.filter((t) => !t.problem);
   // What fill is given goes into every Secret, even one a refresh wrote since it was loaded: nothing is kept.
   const outcomes = await createManifestStore().write(writable, { creds, refreshedAt: now, keptExpiration: () => undefined });
-  const failures: string[] = targets.filter((t) => t.problem).map((t) => t.problem!);
+  const failures: string[] = targets.flatMap((t) => (t.problem ? [t.problem] : []));
   const written: string[][] = [];
   writable.forEach((t, i) => {
-    const o = outcomes[i]!;
+    const o = outcomes[i] ?? { kind: 'failed', error: 'not written' };
     if (o.kind === 'failed') failures.push(`${t.namespace}/${t.name}: ${o.error}`);
     else written.push([`  ${t.namespace}/${t.name}`, basename(t.file)]);
   });

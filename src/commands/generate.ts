@@ -122,8 +122,8 @@ export async function generate(options: GenerateOptions, ctx: Pick<CommandContex
   const targets = plan.files.map((file) => ({ file, path: join(file.area === 'manifests' ? outDir : iamDir, file.name) }));
   const read = await Promise.all(targets.map((target) => readExisting(target.path)));
   const unwritable = targets.flatMap((target, i) => {
-    const r = read[i]!;
-    return 'problem' in r ? [`${target.path}: ${r.problem}`] : [];
+    const r = read[i];
+    return r && 'problem' in r ? [`${target.path}: ${r.problem}`] : [];
   });
   if (unwritable.length > 0) {
     throw new ManifestsError(

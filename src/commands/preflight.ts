@@ -70,7 +70,7 @@ export interface PreflightOptions extends CapFlags {
 
 /** `cap-token-refresh preflight`: is the upgrade to the next release's CredentialsRequests safe, and what to change first. */
 export async function preflightCommand(opts: PreflightOptions, ctx: CommandContext): Promise<number> {
-  validate(opts);
+  const offline = validate(opts);
   const features: ClusterFeatures = {
     includeTechPreview: opts.includeTechPreview ?? false,
     featureGates: [opts.featureGates ?? []]
@@ -88,15 +88,17 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
       `--to ${opts.to} holds no AWS CredentialsRequest; give the folder oc adm release extract --credentials-requests wrote`,
     );
   const next = selectCredentialsRequests(nextParsed, features).kept;
-  const cluster = opts.from === undefined ? connectForPreflight(opts, ctx) : undefined;
+  const cluster = offline ? undefined : connectForPreflight(opts, ctx);
   let current: AwsCredentialsRequest[];
   let state: CurrentState;
   if (cluster) {
     current = parseCredentialsRequests(clusterRequestSources(await cluster.run(() => cluster.api.listCredentialsRequests()))).aws;
     state = await cluster.run(() => readClusterState(cluster.api, next));
+  } else if (offline) {
+    current = selectCredentialsRequests(parseCredentialsRequests(await readSources('--from', offline.from, ctx.cwd, stdin)).aws, features).kept;
+    state = await readManifestsState(ctx.cwd, offline.manifests);
   } else {
-    current = selectCredentialsRequests(parseCredentialsRequests(await readSources('--from', opts.from!, ctx.cwd, stdin)).aws, features).kept;
-    state = await readManifestsState(ctx.cwd, opts.manifests!);
+    throw new Error('preflight: neither a cluster nor --from/--manifests');
   }
   const comparison = compareReleases(current, next);
   const newRefs = comparison.requests.filter((r) => r.change === 'new' && !state.secrets.has(secretKey(r.request))).map((r) => r.request.secretRef);
@@ -109,8 +111,9 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
     ctx.stderr(`wrote ${written.length} file(s) under ${opts.out}\n`);
   }
   ctx.stdout(opts.output === 'json' ? `${JSON.stringify(report)}\n` : renderPreflightTable(report));
-  if (cluster && opts.apply) {
-    const applied = await cluster.run(() => applyUpgradeableTo(cluster.api, opts.toVersion!, report.blockers));
+  const { toVersion } = opts;
+  if (cluster && opts.apply && toVersion !== undefined) {
+    const applied = await cluster.run(() => applyUpgradeableTo(cluster.api, toVersion, report.blockers));
     ctx.stderr(`${applied.message}\n`);
   } else if (report.blockers === 0 && opts.output !== 'json') {
     const version = opts.toVersion ?? '<major.minor>';
@@ -129,7 +132,8 @@ export async function preflightCommand(opts: PreflightOptions, ctx: CommandConte
 async function probeCap(report: PreflightReport, opts: PreflightOptions, ctx: CommandContext): Promise<PreflightReport> {
   const logger = loggerFor(ctx, opts);
   const settings = resolveCapSettings(opts, ctx);
-  if (!settings.agency || !settings.mission) throw new ConfigError('--probe-cap needs the agency and mission (AGENCY and MISSION, or --agency and --mission)');
+  const { agency, mission } = settings;
+  if (!agency || !mission) throw new ConfigError('--probe-cap needs the agency and mission (AGENCY and MISSION, or --agency and --mission)');
   const identity = await loadIdentity(settings, ctx, logger);
   const cap = buildCapClient(settings, identity, ctx, logger);
   try {
@@ -137,7 +141,7 @@ async function probeCap(report: PreflightReport, opts: PreflightOptions, ctx: Co
       report.requests.map(async (entry) => {
         if ((entry.change !== 'new' && entry.change !== 'changed') || entry.role === null) return entry;
         try {
-          await cap.fetchCredentials({ agency: settings.agency!, mission: settings.mission!, role: entry.role });
+          await cap.fetchCredentials({ agency, mission, role: entry.role });
           return { ...entry, probe: 'ok' };
         } catch (err) {
           const error = errorMessage(err);
@@ -182,7 +186,8 @@ function connectForPreflight(opts: PreflightOptions, ctx: CommandContext) {
   return { api, run };
 }
 
-function validate(opts: PreflightOptions): void {
+/** Checks the flags together; offline (both --from and --manifests given), the folders to compare with instead of a cluster. */
+function validate(opts: PreflightOptions): { from: string; manifests: string } | undefined {
   const problems: string[] = [];
   const offline = opts.from !== undefined || opts.manifests !== undefined;
   if (offline && (opts.from === undefined || opts.manifests === undefined)) {
@@ -207,6 +212,7 @@ function validate(opts: PreflightOptions): void {
   if (opts.toVersion !== undefined && !/^\d+\.\d+$/.test(opts.toVersion)) problems.push('--to-version: give major.minor, e.g. 4.16');
   if (opts.roleMap !== undefined && opts.roleTemplate !== undefined) problems.push('give --role-map or --role-template, not both');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return opts.from !== undefined && opts.manifests !== undefined ? { from: opts.from, manifests: opts.manifests } : undefined;
 }
 
 /** The capabilities of --install-config (undefined without it: every capability); its warnings go to stderr. */
@@ -301,7 +307,7 @@ async function writePreflightFiles(
   const byKey = new Map(next.map((r) => [secretKey(r), r]));
   const components = componentNames(next.map((r) => r.secretRef));
   const files: { path: string; content: string; mode: number }[] = [];
-  const newEntries = report.requests.filter((e) => e.change === 'new' && e.role !== null);
+  const newEntries = report.requests.flatMap((e) => (e.change === 'new' && e.role !== null ? [{ ...e, role: e.role }] : []));
   const namesByNamespace = new Map<string, Set<string>>();
   for (const key of state.granted) {
     const [namespace, name] = key.split('/') as [string, string];
@@ -312,7 +318,7 @@ async function writePreflightFiles(
     if (!state.secrets.has(key)) {
       files.push({
         path: join(outDir, `cap-${components.get(key)}-secret.yaml`),
-        content: renderKubernetesYaml(operatorSecretObject(entry.secret, entry.role!)),
+        content: renderKubernetesYaml(operatorSecretObject(entry.secret, entry.role)),
         mode: 0o600,
       });
     }
@@ -322,30 +328,28 @@ async function writePreflightFiles(
     files.push(
       {
         path: join(outDir, `cap-rbac-${namespace}-role.yaml`),
-        content: renderKubernetesYaml(secretsWriterRole(namespace, [...namesByNamespace.get(namespace)!])),
+        content: renderKubernetesYaml(secretsWriterRole(namespace, [...(namesByNamespace.get(namespace) ?? [])])),
         mode: 0o644,
       },
       { path: join(outDir, `cap-rbac-${namespace}-rolebinding.yaml`), content: renderKubernetesYaml(secretsWriterRoleBinding(namespace)), mode: 0o644 },
     );
   }
   const iamDir = join(outDir, 'iam');
-  const roles = report.requests
-    .filter(
-      (e) =>
-        e.role !== null &&
-        (e.change === 'new' ||
-          (e.change === 'changed' && needsPolicyUpdate({ added: e.added ?? [], removed: [], conditionChanged: e.conditionChanged ?? [] }))),
-    )
-    .map((e) => ({ entry: e, request: byKey.get(`${e.secret.namespace}/${e.secret.name}`)! }));
-  for (const { entry, request } of roles) {
-    files.push({ path: join(iamDir, policyFileName(entry.role!)), content: renderJson(permissionPolicy(request.statementEntries, partition)), mode: 0o644 });
+  const roles = report.requests.flatMap((e) => {
+    const request = byKey.get(`${e.secret.namespace}/${e.secret.name}`);
+    const updated =
+      e.change === 'new' || (e.change === 'changed' && needsPolicyUpdate({ added: e.added ?? [], removed: [], conditionChanged: e.conditionChanged ?? [] }));
+    return e.role !== null && request && updated ? [{ role: e.role, request }] : [];
+  });
+  for (const { role, request } of roles) {
+    files.push({ path: join(iamDir, policyFileName(role)), content: renderJson(permissionPolicy(request.statementEntries, partition)), mode: 0o644 });
   }
   if (roles.length > 0) {
     files.push({ path: join(iamDir, TRUST_POLICY_FILE), content: renderJson(trustPolicyPlaceholder(partition)), mode: 0o644 });
     files.push({
       path: join(iamDir, UPDATE_ROLES_SCRIPT_FILE),
       content: updateRolesScript(
-        roles.map(({ entry, request }) => ({ role: entry.role!, policyName: request.name, policyFile: policyFileName(entry.role!) })),
+        roles.map(({ role, request }) => ({ role, policyName: request.name, policyFile: policyFileName(role) })),
         partition,
         roleSettings,
       ),

@@ -108,7 +108,11 @@ export function createJudge(policy: RefreshPolicy): JudgeTarget {
       case 'fresh':
         return { verdict: 'ok', ...at };
       case 'expired':
-        return { verdict: 'expired', ...at, note: `the credentials expired at ${formatRfc3339(d.expiration!)}; run cap-token-refresh refresh (or fill) now` };
+        return {
+          verdict: 'expired',
+          ...at,
+          note: `the credentials expired${d.expiration ? ` at ${formatRfc3339(d.expiration)}` : ''}; run cap-token-refresh refresh (or fill) now`,
+        };
       case 'unusable-data':
         return {
           verdict: 'due',
@@ -211,7 +215,7 @@ export function renderStatusTable(report: StatusReport, now: Date): string {
     }
     const skewed = report.targets.filter((t) => t.clockOffsetSeconds !== undefined);
     if (skewed.length > 0) lines.push('');
-    for (const t of skewed) lines.push(`clock skew: ${escapeControl(targetName(t))}: ${describeRecordedSkew(t.clockOffsetSeconds!)}`);
+    for (const t of skewed) lines.push(`clock skew: ${escapeControl(targetName(t))}: ${describeRecordedSkew(t.clockOffsetSeconds ?? 0)}`);
   }
   const job = report.cronJob;
   if (job) {

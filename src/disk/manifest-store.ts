@@ -124,8 +124,12 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
   };
   const swept = new Map<string, Promise<void>>();
   const sweepOnce = (dir: string): Promise<void> => {
-    if (!swept.has(dir)) swept.set(dir, removeLeftovers(dir, now(), deps.lock));
-    return swept.get(dir)!;
+    let sweep = swept.get(dir);
+    if (!sweep) {
+      sweep = removeLeftovers(dir, now(), deps.lock);
+      swept.set(dir, sweep);
+    }
+    return sweep;
   };
 
   async function writeFile(file: string, inFile: ManifestTarget[], batch: WriteBatch<ManifestTarget>): Promise<WriteOutcome[]> {
@@ -178,10 +182,10 @@ export function createManifestStore(overrides: Partial<ManifestStoreDeps> = {}):
             const error = describeWriteError(file, err);
             results = inFile.map(() => ({ kind: 'failed', error }));
           }
-          inFile.forEach((t, i) => outcomes.set(t, results[i]!));
+          for (const [i, t] of inFile.entries()) outcomes.set(t, results[i] ?? { kind: 'failed', error: `${file} was left as it was: not written` });
         }),
       );
-      return targets.map((t) => outcomes.get(t)!);
+      return targets.map((t) => outcomes.get(t) ?? { kind: 'failed', error: `${t.file} was left as it was: not written` });
     },
   };
 }

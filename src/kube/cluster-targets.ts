@@ -125,7 +125,7 @@ function describeDiscoveryFailure(err: Awaited<ReturnType<typeof toKubeRequestEr
 async function readTarget(api: KubeApi, limit: Limiter, ref: SecretRef): Promise<ClusterTarget> {
   const { namespace, name } = ref;
   if (ref.problem) return { namespace, name, problem: ref.problem };
-  let secret;
+  let secret: Awaited<ReturnType<KubeApi['readSecret']>>;
   try {
     secret = await limit(() => api.readSecret(namespace, name));
   } catch (err) {

@@ -117,7 +117,7 @@ export function buildInstallFiles(input: InstallFilesInput): InstallFiles {
       file: `cap-${components.get(key) as string}-secret.yaml`,
     };
   });
-  const policies = requests.map((request, index) => ({ role: secrets[index]!.role, statementEntries: request.statementEntries }));
+  const policies = secrets.map((secret, index) => ({ role: secret.role, statementEntries: requests[index]?.statementEntries ?? [] }));
   const files = [...manifestFiles(input, secrets), ...iamFiles(policies, secrets, input.partition, input.roleSettings ?? {})];
   assertDistinctFileNames(files);
   return { files: sortFiles(files), secrets, skipped, unusedRoleMapEntries };

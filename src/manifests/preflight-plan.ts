@@ -115,10 +115,10 @@ export function renderPreflightTable(report: PreflightReport): string {
     ].map((cell) => escapeControl(cell)),
   );
   const header = ['REQUEST', 'SECRET', 'CHANGE', 'ROLE', 'WHAT TO DO'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   const summary =

@@ -56,8 +56,9 @@ export function checkRbacCoverage(objects: readonly unknown[]): string[] {
 
 function ruleProblems(where: string, namespace: string, rule: Rule, granted: Map<string, Set<string>>): string[] {
   const resources = rule.resources ?? [];
-  if (resources.length !== 1 || !(resources[0]! in ALLOWED)) return [`${where}: resources [${resources.join(', ')}] are not the job's to touch`];
-  const resource = resources[0] as keyof typeof ALLOWED;
+  const [only] = resources;
+  if (resources.length !== 1 || only === undefined || !(only in ALLOWED)) return [`${where}: resources [${resources.join(', ')}] are not the job's to touch`];
+  const resource = only as keyof typeof ALLOWED;
   const allowed = ALLOWED[resource];
   const problems: string[] = [];
   const extraVerbs = (rule.verbs ?? []).filter((verb) => !(allowed.verbs as readonly string[]).includes(verb));
