@@ -305,12 +305,21 @@ function residue(text: string, indexes: number[]): string {
     if (!map.flow) {
       for (const pair of pairs) {
         const key = range(pair.key)!;
-        // A scalar to the end of its line (a comment line after it is not its own); a map or list with all its lines.
+        // A scalar to the end of its line; a map or list with all its lines; then the comment
+        // lines after it that are deeper than its key (inside its item), with blank lines among them.
         const value = range(pair.value);
         let end = Math.max(value?.[isMap(pair.value) || isSeq(pair.value) ? 2 : 1] ?? 0, key[2]);
         if (text[end - 1] !== '\n') {
           if (/^[ \t]*$/.test(text.slice(lineStart(end), end))) end = lineStart(end);
           else end = text.includes('\n', end) ? text.indexOf('\n', end) + 1 : text.length;
+        }
+        const col = key[0] - lineStart(key[0]);
+        for (let at = end; at < text.length && text[at - 1] === '\n'; ) {
+          const next = text.includes('\n', at) ? text.indexOf('\n', at) + 1 : text.length;
+          const line = text.slice(at, next).replace(/\r?\n$/, '');
+          if (/^ *#/.test(line) && line.indexOf('#') > col) end = next;
+          else if (!/^[ \t]*$/.test(line)) break;
+          at = next;
         }
         cuts.push([lineStart(key[0]), end]);
       }

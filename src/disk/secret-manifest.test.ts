@@ -303,6 +303,19 @@ describe('applyCredentialsToManifest edits the source: every byte it does not wr
     expect(parse(out).stringData).toEqual({ credentials: INI, note: 1, aws_access_key_id: CREDS.accessKeyId, aws_secret_access_key: CREDS.secretAccessKey });
   });
 
+  // Found by the property test (seed -732198818): removing `credentials: old` left its deeper
+  // comment line after the folded block before it, which then read it as content; the file
+  // was refused ("does not read back as written").
+  it('removes a credential key of data with the deeper comment lines inside its item, so a block scalar before it stays as it was', () => {
+    const text = `${head}data:\n  other: >\n    folded\n  credentials: old\n      # deep comment\n  # about next\n  next: 1\n`;
+    expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: >\n    folded\n  # about next\n  next: 1\n${WRITTEN_STRING_DATA}`);
+  });
+
+  it('adds keys after the deeper comment lines of the last key of the map, which stay with that key', () => {
+    const text = `${head}stringData:\n  note: keep\n      # about note\n\n      # more about note\n`;
+    expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}${text.slice(head.length)}${WRITTEN_STRING_DATA.slice('stringData:\n'.length)}`);
+  });
+
   // The flaky property failure: a written annotation carrying a !!binary tag kept its tag when
   // the library set its value, and re-serialising it threw a TypeError (not a ManifestParseError).
   it('replaces a written key together with its tag (a !!binary annotation once made it throw a TypeError)', () => {

@@ -513,6 +513,25 @@ class SourceEditor {
     return deepest;
   }
 
+  /**
+   * The end of the comment lines from `pos` (a line start) that are indented deeper than
+   * column `col`, with the blank lines among them: they sit inside the item of a key at `col`
+   * that ends at `pos`. `pos` itself when there are none.
+   */
+  private throughDeeperComments(pos: number, col: number): number {
+    if (pos === 0 || this.text[pos - 1] !== '\n') return pos;
+    let end = pos;
+    const line = /( *)([^\n]*)(\n|$)/y;
+    line.lastIndex = pos;
+    for (let m = line.exec(this.text); m && m[0] !== ''; m = line.exec(this.text)) {
+      const rest = (m[2] ?? '').replace(/\r$/, '');
+      if (/^[ \t]*$/.test(rest)) continue;
+      if (!rest.startsWith('#') || (m[1] ?? '').length <= col) break;
+      end = line.lastIndex;
+    }
+    return end;
+  }
+
   /** `key: value` in flow style, one string per entry. */
   private renderFlow(entries: Entry[]): string[] {
     return entries.map((entry) => {
@@ -551,7 +570,9 @@ class SourceEditor {
       if (value === null) {
         const from = this.lineStart(start);
         if (!/^ *$/.test(this.text.slice(from, start))) throw new InPlaceEditError('a key that does not start its line');
-        this.splice(from, end, '');
+        // The comment lines after it that are deeper than its key are inside its item, and go
+        // with it: left behind, a block scalar before it would read them as its content.
+        this.splice(from, this.throughDeeperComments(end, col), '');
         continue;
       }
       const lines = this.renderBlockBefore([[key, value]], col, end);
@@ -564,7 +585,8 @@ class SourceEditor {
     if (added.length === 0) return;
     const lastItem = last(pairs)?.srcToken;
     if (!lastItem) throw new InPlaceEditError('a key without source');
-    const at = this.itemEnd(lastItem);
+    // After the comment lines inside the last item (deeper than its key), which stay with it.
+    const at = this.throughDeeperComments(this.itemEnd(lastItem), col);
     const body = this.renderBlockBefore(added, col, at)
       .map((l) => (l === '' ? l : indent + l))
       .join(this.eol);
