@@ -41,6 +41,9 @@ export type ResultListener<T> = (target: T, result: TargetReport, outcome?: Writ
  * its first due target is read, while the others are still being read; its write waits until every
  * target is read, so it covers them all. A role's writes run inside its CAP slot or after it, as
  * the store says (TargetStore.writesInCapSlot). One failure never blocks another target.
+ *
+ * A target promise never rejects (a Secret that cannot be read sets `problem`); one that does is a
+ * reader's bug: the run throws it, once every role it started is done.
  */
 export async function runRefresh<T extends RefreshTarget>(
   targets: readonly (T | Promise<T>)[],
