@@ -82,7 +82,10 @@ describe('another run in between', () => {
     const afterTheirs = await readFile(join(dir, 'a.yaml'), 'utf8');
     // This run's credentials arrive later: the engine keeps what the file holds now, and nothing is written.
     const asked: string[] = [];
-    const judge: WriteBatch['keptExpiration'] = (t, now) => (asked.push(`${t.expiration ?? 'none'} -> ${now.expiration}`), keepChanged(t, now));
+    const judge: WriteBatch['keptExpiration'] = (t, now) => {
+      asked.push(`${t.expiration ?? 'none'} -> ${now.expiration}`);
+      return keepChanged(t, now);
+    };
     expect(await createManifestStore().write(mine, batch(CREDS, judge))).toEqual([{ kind: 'kept', expiration: '2030-01-01T01:00:05Z' }]);
     expect(asked).toEqual(['none -> 2030-01-01T01:00:05Z']);
     expect(await readFile(join(dir, 'a.yaml'), 'utf8')).toBe(afterTheirs);

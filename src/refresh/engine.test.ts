@@ -119,7 +119,13 @@ describe('runRefresh', () => {
       },
     });
     const fetch = r.deps.fetchCredentials;
-    const deps = { ...r.deps, fetchCredentials: (q: CapQuery) => (q.role === 'r2' && r2Started(), fetch(q)) };
+    const deps = {
+      ...r.deps,
+      fetchCredentials: (q: CapQuery) => {
+        if (q.role === 'r2') r2Started();
+        return fetch(q);
+      },
+    };
     const report = await runRefresh([target('a', 'r1'), target('b', 'r2')], r.store, { ...settings, concurrency: 1 }, deps);
     expect(r.events.indexOf('fetch r2')).toBeGreaterThan(-1);
     expect(r.events.indexOf('fetch r2')).toBeLessThan(r.events.indexOf('wrote a'));
@@ -164,7 +170,10 @@ describe('runRefresh', () => {
   it('keeps a target another writer changed only when it is no longer due; --force does not make it due again', async () => {
     let judge!: WriteBatch['keptExpiration'];
     const r = recorder({
-      outcome: async (_t, batch) => ((judge = batch.keptExpiration), { kind: 'written', expiration: '2026-11-28T13:00:00Z', accessKey: '…r1' }),
+      outcome: async (_t, batch) => {
+        judge = batch.keptExpiration;
+        return { kind: 'written', expiration: '2026-11-28T13:00:00Z', accessKey: '…r1' };
+      },
     });
     const read = target('a', 'r1', { expiration: '2026-11-28T12:10:00Z', refreshedAt: '2026-11-28T11:10:00Z', issuedRole: 'r1' });
     await runRefresh([read], r.store, { ...settings, policy: { renewBeforeMs: 0, force: true } }, r.deps);
@@ -215,5 +224,16 @@ describe('runRefresh', () => {
     );
     expect(report.targets[0]).toMatchObject({ result: 'failed', error: expect.stringMatching(/no agency \(AGENCY, --agency/) });
     expect(r.events).toEqual([]);
+  });
+
+  it('fails a due target that names no role (a store that forgot to give it a problem), without asking CAP', async () => {
+    const r = recorder();
+    const report = await runRefresh([{ namespace: 'ns', name: 'a' }, target('b', 'r1')], r.store, settings, r.deps);
+    expect(report.targets.map((t) => [t.name, t.result])).toEqual([
+      ['a', 'failed'],
+      ['b', 'refreshed'],
+    ]);
+    expect(report.targets[0]?.error).toMatch(/^no cap-token-refresh\/role annotation/);
+    expect(r.events.filter((e) => e.startsWith('fetch'))).toEqual(['fetch r1']);
   });
 });

@@ -2,6 +2,7 @@ import type { CapQuery, Placeholder } from '../core/cap-query.js';
 import { PLACEHOLDER_SETTINGS } from '../core/cap-query.js';
 import type { CapCredentials } from '../core/credentials.js';
 import { errorMessage } from '../core/errors.js';
+import { ANNOTATION_ROLE } from '../core/names.js';
 import { createLimiter } from '../core/limiter.js';
 import { decideRefresh, formatRfc3339, type RefreshPolicy, type RefreshState } from '../core/policy.js';
 import type { Report, TargetReport } from '../core/report.js';
@@ -124,24 +125,35 @@ export async function runRefresh<T extends RefreshTarget>(
 
   const classify = (t: T, index: number): void => {
     const base = baseReport(t);
-    if (t.problem) return settle(t, index, { ...base, result: 'failed', error: t.problem });
+    if (t.problem) {
+      settle(t, index, { ...base, result: 'failed', error: t.problem });
+      return;
+    }
     const decision = decideRefresh(t, now, settings.policy);
     if (!decision.due) {
-      return settle(t, index, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
+      settle(t, index, { ...base, result: 'fresh', expiration: decision.expiration ? formatRfc3339(decision.expiration) : null });
+      return;
+    }
+    const { role } = t;
+    if (role === undefined) {
+      // The stores give every target without a role a problem; this only keeps a new store honest.
+      settle(t, index, { ...base, result: 'failed', error: `no ${ANNOTATION_ROLE} annotation: cap-token-refresh does not know which IAM role to ask CAP for` });
+      return;
     }
     const requires = settings.requires ?? ['agency', 'mission'];
     const values = { agency: t.agency ?? settings.agency, mission: t.mission ?? settings.mission, account: t.account ?? settings.account };
     const missing = requires.filter((p) => !values[p]);
     if (missing.length > 0) {
       const named = missing.map((p) => `${p} (${PLACEHOLDER_SETTINGS[p]})`);
-      return settle(t, index, { ...base, result: 'failed', error: `no ${named.join(' and no ')} for this target` });
+      settle(t, index, { ...base, result: 'failed', error: `no ${named.join(' and no ')} for this target` });
+      return;
     }
     // Only what the CAP URL uses tells requests apart: one CAP call per distinct filled-in URL.
     const query: CapQuery = {
       agency: requires.includes('agency') ? (values.agency ?? '') : '',
       mission: requires.includes('mission') ? (values.mission ?? '') : '',
       ...(requires.includes('account') ? { account: values.account ?? '' } : {}),
-      role: t.role!,
+      role,
     };
     const key = JSON.stringify([query.agency, query.mission, query.account ?? null, query.role]);
     let group = groups.get(key);

@@ -36,7 +36,11 @@ function fakeApi(secrets: V1Secret[], opts: { delayMs?: number; createEvent?: ()
         if (!s) throw new KubeRequestError(404, undefined, 'NotFound', []);
         return structuredClone(s);
       }),
-    replaceSecret: (ns, name, body) => slow(() => (store.set(`${ns}/${name}`, body), body)),
+    replaceSecret: (ns, name, body) =>
+      slow(() => {
+        store.set(`${ns}/${name}`, body);
+        return body;
+      }),
     createEvent: (_ns, body) => (opts.createEvent ? opts.createEvent() : slow(() => void state.events.push(body))),
     readCronJob: () => Promise.reject(new Error('the refresh never reads the CronJob')),
     listJobs: () => Promise.reject(new Error('the refresh never lists Jobs')),
@@ -99,10 +103,11 @@ describe('refreshClusterTargets', () => {
     let conflicted = false;
     // An API server (or a proxy on the way) that answers 200 with no body: the client reads it as undefined.
     api.readSecret = (ns, name) => (ns === 'ns-1' && ++reads === emptyRead ? Promise.resolve(undefined as unknown as V1Secret) : readSecret(ns, name));
-    api.replaceSecret = (ns, name, body) =>
-      ns === 'ns-1' && !conflicted
-        ? ((conflicted = true), Promise.reject(new KubeRequestError(409, undefined, 'Conflict', [])))
-        : replaceSecret(ns, name, body);
+    api.replaceSecret = (ns, name, body) => {
+      if (ns !== 'ns-1' || conflicted) return replaceSecret(ns, name, body);
+      conflicted = true;
+      return Promise.reject(new KubeRequestError(409, undefined, 'Conflict', []));
+    };
     const refs = [1, 2].map((i) => ({ namespace: `ns-${i}`, name: 'creds' }));
     const report = await refreshClusterTargets(api, refs, settings, deps(logger()), run);
     expect(report.targets.map((t) => [t.namespace, t.result, t.error ?? null])).toEqual([
@@ -121,7 +126,10 @@ describe('refreshClusterTargets', () => {
   it('an update answered with an empty body is still a write: refreshed, with its Normal Event', async () => {
     const { api, state } = fakeApi([secret(1)]);
     const { replaceSecret } = api;
-    api.replaceSecret = async (ns, name, body) => (await replaceSecret(ns, name, body), undefined as unknown as V1Secret);
+    api.replaceSecret = async (ns, name, body) => {
+      await replaceSecret(ns, name, body);
+      return undefined as unknown as V1Secret;
+    };
     const report = await refreshClusterTargets(api, [{ namespace: 'ns-1', name: 'creds' }], settings, deps(logger()), run);
     expect(report.targets.map((t) => [t.result, t.error ?? null])).toEqual([['refreshed', null]]);
     expect(state.events.map((e) => [e.type, e.involvedObject.uid])).toEqual([['Normal', 'uid-1']]);

@@ -66,7 +66,12 @@ export async function refreshClusterTargets(
   const events: Promise<void>[] = [];
   const report = await runRefresh(
     // A Secret that cannot be read or has no role fails before the engine: log it as a failed write is.
-    reading.map((p) => p.then((t) => (t.problem && deps.logger.error('target failed', { target: targetKey(t), error: t.problem }), t))),
+    reading.map((p) =>
+      p.then((t) => {
+        if (t.problem) deps.logger.error('target failed', { target: targetKey(t), error: t.problem });
+        return t;
+      }),
+    ),
     store,
     settings,
     deps,
