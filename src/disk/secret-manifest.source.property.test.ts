@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isMap, isScalar, isSeq, type Pair, parseAllDocuments, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Pair, parseAllDocuments, visit, type YAMLMap } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { CapCredentials } from '../core/credentials.js';
 import { renderCredentialsIni } from '../core/credentials.js';
@@ -98,7 +98,7 @@ const foreignKey = (prefix: string) => fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/)
 interface MapModel {
   style: 'block' | 'flow' | 'empty' | 'null' | 'absent';
   entries: [string, Value][];
-  /** Comment lines before each block entry (by index), at their own indentation offset. */
+  /** Comment or blank lines before each block entry (by index), at their own indentation offset. */
   lineComments: [number, string][];
   flowSep: string;
   nullForm: string;
@@ -115,9 +115,10 @@ function mapModel(written: string[], foreign: fc.Arbitrary<string>, styles: MapM
       foreign: fc.uniqueArray(fc.tuple(foreign, foreignValue), { maxLength: 4, selector: ([k]) => k }),
       order: fc.array(fc.nat(), { maxLength: 12 }),
       quoted: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
-      lineComments: fc.array(fc.tuple(fc.nat({ max: 11 }), fc.tuple(fc.constantFrom('', ' ', '  ', '   ', '      '), fc.stringMatching(/^[a-z ]{0,10}$/))), {
-        maxLength: 3,
-      }),
+      lineComments: fc.array(
+        fc.tuple(fc.nat({ max: 11 }), fc.tuple(fc.constantFrom('', ' ', '  ', '   ', '      '), fc.stringMatching(/^[a-z ]{0,10}$/)), fc.nat({ max: 4 })),
+        { maxLength: 3 },
+      ),
       flowSep: fc.constantFrom(', ', ',', ' ,  ', ',   '),
       nullForm: fc.constantFrom('', ' ~', ' null', ' # nothing yet', ' ~ # none'),
     })
@@ -136,7 +137,8 @@ function mapModel(written: string[], foreign: fc.Arbitrary<string>, styles: MapM
       return {
         style,
         entries,
-        lineComments: r.lineComments.map(([at, [indent, text]]): [number, string] => [at, `${indent}#${text}`]),
+        // One in five is a blank line (spaces only) rather than a comment.
+        lineComments: r.lineComments.map(([at, [indent, text], blank]): [number, string] => [at, blank === 0 ? indent : `${indent}#${text}`]),
         flowSep: r.flowSep,
         nullForm: r.nullForm,
       };
@@ -305,8 +307,8 @@ function residue(text: string, indexes: number[]): string {
     if (!map.flow) {
       for (const pair of pairs) {
         const key = range(pair.key)!;
-        // A scalar to the end of its line; a map or list with all its lines; then the comment
-        // lines after it that are deeper than its key (inside its item), with blank lines among them.
+        // A scalar to the end of its line; a map or list with all its lines; then the comment lines
+        // and lines of spaces after it that are deeper than its key (inside its item), with blank lines among them.
         const value = range(pair.value);
         let end = Math.max(value?.[isMap(pair.value) || isSeq(pair.value) ? 2 : 1] ?? 0, key[2]);
         if (text[end - 1] !== '\n') {
@@ -317,8 +319,10 @@ function residue(text: string, indexes: number[]): string {
         for (let at = end; at < text.length && text[at - 1] === '\n'; ) {
           const next = text.includes('\n', at) ? text.indexOf('\n', at) + 1 : text.length;
           const line = text.slice(at, next).replace(/\r?\n$/, '');
-          if (/^ *#/.test(line) && line.indexOf('#') > col) end = next;
+          const deeper = (/^ */.exec(line)?.[0].length ?? 0) > col;
+          if (/^ *#/.test(line) && deeper) end = next;
           else if (!/^[ \t]*$/.test(line)) break;
+          else if (deeper) end = next;
           at = next;
         }
         cuts.push([lineStart(key[0]), end]);
@@ -366,6 +370,23 @@ function residue(text: string, indexes: number[]): string {
     const prev = merged[merged.length - 1];
     if (prev && s <= prev[1]) prev[1] = Math.max(prev[1], e);
     else merged.push([s, e]);
+  }
+  // A run of cut lines right after a keep-chomped block (|+, >+) goes with the blank lines after
+  // it, which would otherwise become more lines of that block.
+  const keepEnds = new Set<number>();
+  for (const doc of docs) {
+    visit(doc as never, {
+      Scalar(_, s) {
+        if ((s.type === 'BLOCK_LITERAL' || s.type === 'BLOCK_FOLDED') && s.range && /^[|>][-1-9]*\+/.test(text.slice(s.range[0]))) keepEnds.add(s.range[1]);
+      },
+    });
+  }
+  for (const cut of merged) {
+    if (!keepEnds.has(cut[0]) || text[cut[1] - 1] !== '\n') continue;
+    const blank = /(?:[ \t]*\r?\n)*/y;
+    blank.lastIndex = cut[1];
+    blank.exec(text);
+    cut[1] = blank.lastIndex;
   }
   // Whole lines at the end of a file without a final line break go with the line break before them.
   const tail = merged[merged.length - 1];

@@ -311,6 +311,30 @@ describe('applyCredentialsToManifest edits the source: every byte it does not wr
     expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: >\n    folded\n  # about next\n  next: 1\n${WRITTEN_STRING_DATA}`);
   });
 
+  // Found by the property test at 5000 runs (seed 1559858771): a line of spaces after the key,
+  // deeper than the INI's lines, would have become a line of the INI.
+  it('puts the INI at least as deep as a line of spaces that follows it, so that line stays empty', () => {
+    const text = `${head}stringData:\n  credentials: old\n      \n  note: 1\n`;
+    const out = edit(text);
+    expect(out).toContain('  credentials: |\n      [default]\n');
+    expect(out).toContain('      aws_session_token = FwoGZXIvYXdzEtoken==\n      \n  note: 1\n');
+    expect(parse(out).stringData).toEqual({ credentials: INI, note: 1, aws_access_key_id: CREDS.accessKeyId, aws_secret_access_key: CREDS.secretAccessKey });
+  });
+
+  it('removes a credential key of data with the lines of spaces deeper than it, so a block scalar before it stays as it was', () => {
+    const text = `${head}data:\n  other: >\n    folded\n  credentials: old\n      \n  next: 1\n`;
+    expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: >\n    folded\n  next: 1\n${WRITTEN_STRING_DATA}`);
+  });
+
+  // Found while hunting the sibling cases: the blank lines after a removed key would have
+  // become more lines of a keep-chomped (|+) block just before it, changing its value.
+  it('removes a credential key of data after a keep-chomped block with the blank lines after it, so the block keeps its value', () => {
+    const text = `${head}data:\n  other: |+\n    keep\n\n  credentials: old\n\n  next: 1\n`;
+    const out = edit(text);
+    expect(out).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: |+\n    keep\n\n  next: 1\n${WRITTEN_STRING_DATA}`);
+    expect(parse(out).data).toEqual({ other: 'keep\n\n', next: 1 });
+  });
+
   it('adds keys after the deeper comment lines of the last key of the map, which stay with that key', () => {
     const text = `${head}stringData:\n  note: keep\n      # about note\n\n      # more about note\n`;
     expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}${text.slice(head.length)}${WRITTEN_STRING_DATA.slice('stringData:\n'.length)}`);

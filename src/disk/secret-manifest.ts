@@ -499,24 +499,28 @@ class SourceEditor {
     return lines;
   }
 
-  /** The deepest indentation among the comment and blank lines from `pos` (a line start) to the next other line; -1 if none. */
+  /**
+   * The deepest indentation among the comment and blank lines from `pos` (a line start) to the
+   * next other line, -1 if none. A line of n spaces counts as n - 1: a block scalar's content
+   * at n or deeper reads it as an empty line, shallower as a line of spaces.
+   */
   private commentIndentAt(pos: number): number {
     let deepest = -1;
     const line = /([ \t]*)([^\n]*)(\n|$)/y;
     line.lastIndex = pos;
     for (let m = line.exec(this.text); m && m[0] !== ''; m = line.exec(this.text)) {
       const rest = (m[2] ?? '').replace(/\r$/, '');
-      if (rest === '') continue;
-      if (!rest.startsWith('#')) break;
-      deepest = Math.max(deepest, (m[1] ?? '').length);
+      if (rest === '') deepest = Math.max(deepest, (/^ */.exec(m[1] ?? '')?.[0].length ?? 0) - 1);
+      else if (!rest.startsWith('#')) break;
+      else deepest = Math.max(deepest, (m[1] ?? '').length);
     }
     return deepest;
   }
 
   /**
-   * The end of the comment lines from `pos` (a line start) that are indented deeper than
-   * column `col`, with the blank lines among them: they sit inside the item of a key at `col`
-   * that ends at `pos`. `pos` itself when there are none.
+   * The end of the comment lines and lines of spaces only from `pos` (a line start) that are
+   * indented deeper than column `col`, with the blank lines among them: they sit inside the
+   * item of a key at `col` that ends at `pos`. `pos` itself when there are none.
    */
   private throughDeeperComments(pos: number, col: number): number {
     if (pos === 0 || this.text[pos - 1] !== '\n') return pos;
@@ -525,8 +529,12 @@ class SourceEditor {
     line.lastIndex = pos;
     for (let m = line.exec(this.text); m && m[0] !== ''; m = line.exec(this.text)) {
       const rest = (m[2] ?? '').replace(/\r$/, '');
-      if (/^[ \t]*$/.test(rest)) continue;
-      if (!rest.startsWith('#') || (m[1] ?? '').length <= col) break;
+      const deeper = (m[1] ?? '').length > col;
+      if (/^[ \t]*$/.test(rest)) {
+        if (deeper) end = line.lastIndex;
+        continue;
+      }
+      if (!rest.startsWith('#') || !deeper) break;
       end = line.lastIndex;
     }
     return end;
@@ -553,6 +561,8 @@ class SourceEditor {
     const col = this.column(this.itemContentStart(firstItem));
     const indent = ' '.repeat(col);
     const inserts: Entry[] = [];
+    /** The removed items (by index) and where each removal ends. */
+    const removedEnds = new Map<number, number>();
     for (const [key, value] of entries) {
       const pair = findPair(map, key);
       if (!pair) {
@@ -572,7 +582,9 @@ class SourceEditor {
         if (!/^ *$/.test(this.text.slice(from, start))) throw new InPlaceEditError('a key that does not start its line');
         // The comment lines after it that are deeper than its key are inside its item, and go
         // with it: left behind, a block scalar before it would read them as its content.
-        this.splice(from, this.throughDeeperComments(end, col), '');
+        const removedEnd = this.throughDeeperComments(end, col);
+        this.splice(from, removedEnd, '');
+        removedEnds.set(pairs.indexOf(pair), removedEnd);
         continue;
       }
       const lines = this.renderBlockBefore([[key, value]], col, end);
@@ -580,6 +592,19 @@ class SourceEditor {
       if (comment && (lines.length === 1 || /(:|[|>][-+1-9]*)$/.test(lines[0] ?? ''))) lines[0] += comment;
       const body = lines.map((l, n) => (n === 0 || l === '' ? l : indent + l)).join(this.eol);
       this.splice(start, end, body + (this.text[end - 1] === '\n' ? this.eol : ''));
+    }
+    // A keep-chomped block scalar (|+, >+) right before a run of removed items would take the
+    // blank lines after the run as more of its lines: they go with the run.
+    for (const [n, end] of removedEnds) {
+      if (removedEnds.has(n + 1)) continue;
+      let a = n;
+      while (removedEnds.has(a - 1)) a -= 1;
+      if (a > 0 && endsWithKeepBlock(pairs[a - 1]?.srcToken)) {
+        const blank = /(?:[ \t]*\r?\n)*/y;
+        blank.lastIndex = end;
+        blank.exec(this.text);
+        if (blank.lastIndex > end) this.splice(end, blank.lastIndex, '');
+      }
     }
     const added = prune(inserts);
     if (added.length === 0) return;
@@ -645,6 +670,14 @@ class SourceEditor {
     if (item.key && 'source' in item.key) return item.key.offset + item.key.source.length;
     throw new InPlaceEditError('a flow key without source');
   }
+}
+
+/** Whether an item's text ends with a block scalar that keeps its final line breaks (`|+`, `>+`), its own or that of its last nested item. */
+function endsWithKeepBlock(item: CST.CollectionItem | undefined): boolean {
+  const v = item?.value;
+  if (v?.type === 'block-scalar') return v.props.some((t) => t.type === 'block-scalar-header' && t.source.includes('+'));
+  if (v?.type === 'block-map' || v?.type === 'block-seq') return endsWithKeepBlock(last(v.items as CST.CollectionItem[]));
+  return false;
 }
 
 function findPair(map: YAMLMap, key: string): Pair | undefined {
