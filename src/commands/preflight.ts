@@ -21,6 +21,8 @@ import {
   rolePathProblem,
   TRUST_POLICY_FILE,
   trustPolicyPlaceholder,
+  UPDATE_ROLES_SCRIPT_FILE,
+  updateRolesScript,
 } from '../manifests/iam.js';
 import { type ClusterCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
 import { escapeControl } from '../core/display-text.js';
@@ -30,7 +32,6 @@ import { renderJson, renderKubernetesYaml } from '../manifests/render.js';
 import { assignRoles, DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap, type RoleSource } from '../manifests/role-names.js';
 import { componentNames } from '../manifests/component-names.js';
 import { type ClusterFeatures, selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
-import { UPDATE_ROLES_SCRIPT_FILE, updateRolesScript } from '../manifests/update-roles-script.js';
 import { buildCapClient, type CapFlags, loadIdentity, resolveCapSettings } from './cap-settings.js';
 import { type CommandContext, loggerFor } from './context.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';

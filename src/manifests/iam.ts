@@ -89,8 +89,28 @@ export function trustPolicyPlaceholder(partition: Partition): TrustPolicyDocumen
   };
 }
 
+export const UPDATE_ROLES_SCRIPT_FILE = 'update-roles.sh';
+
 /** create-roles.sh: creates each role that is missing with its trust policy, and puts every permission policy (roles-script.ts). */
 export function createRolesScript(roles: readonly IamRole[], partition: Partition, settings: RoleSettings = {}): string {
+  return partitionRolesScript(roles, partition, settings, [
+    "Creates the IAM roles the cluster's operators use, one per CredentialsRequest.",
+    'Written by `cap-token-refresh generate`.',
+  ]);
+}
+
+/**
+ * update-roles.sh of `preflight --out`: the same script as create-roles.sh, for the roles of the
+ * next release's new and changed CredentialsRequests.
+ */
+export function updateRolesScript(roles: readonly IamRole[], partition: Partition, settings: RoleSettings = {}): string {
+  return partitionRolesScript(roles, partition, settings, [
+    "Brings the IAM roles of the next release's CredentialsRequests up to date before the upgrade.",
+    'Written by `cap-token-refresh preflight --out`.',
+  ]);
+}
+
+function partitionRolesScript(roles: readonly IamRole[], partition: Partition, settings: RoleSettings, header: string[]): string {
   return rolesScript(roles, {
     partition,
     region: DEFAULT_REGION[partition],
@@ -98,6 +118,6 @@ export function createRolesScript(roles: readonly IamRole[], partition: Partitio
     placeholder: TRUST_POLICY_PLACEHOLDER,
     permissionsBoundary: settings.permissionsBoundary,
     rolePath: settings.rolePath,
-    header: ["Creates the IAM roles the cluster's operators use, one per CredentialsRequest.", 'Written by `cap-token-refresh generate`.'],
+    header,
   });
 }
