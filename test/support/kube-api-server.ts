@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { reviewAccess } from './kube-api-server/access-review.js';
@@ -93,6 +93,11 @@ export interface KubeApiServer {
   caPem: string;
   token: string;
   user: string;
+  /**
+   * The server goes away as a killed process would: the port closes and every connection is
+   * cut at once, including one still in its TLS handshake; nothing is answered after this
+   * (a request being handled gets its connection cut, not a reply).
+   */
   stop(): Promise<void>;
   /** Writes a kubeconfig (certificate-authority-data + token) into dir; returns its path. */
   writeKubeconfig(dir: string, fileName?: string): Promise<string>;
@@ -191,6 +196,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   let faults: PendingFault[] = [];
   let hooks: BeforeWriteHook[] = [];
   let address = '';
+  let stopped = false;
+  /** Every TCP connection, from accept on: http's closeAllConnections misses one still in its TLS handshake. */
+  const sockets = new Set<Socket>();
 
   const namespaces = (): string[] => [...new Set(['default', 'kube-system', ...(options.namespaces ?? []), ...store.namespaces()])];
 
@@ -226,6 +234,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (stopped) return void req.socket.destroy();
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
     const record: RequestRecord = {
       method: info.method,
@@ -252,16 +261,25 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       reply = { code: error.status.code, body: error.status };
       if (error.retryAfterSeconds !== undefined) headers = { 'retry-after': String(error.retryAfterSeconds) };
     }
+    if (stopped) return void req.socket.destroy();
     record.status = reply.code;
     send(res, reply.code, reply.body, headers);
   }
 
   const server: Server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (stopped) return void req.socket.destroy();
       const message = `Internal error occurred: ${(error as Error).message}`;
       send(res, 500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
     });
   });
+  const track = (socket: Socket) => {
+    if (stopped) return void socket.destroy();
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  server.on('connection', track);
+  server.on('secureConnection', track);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -296,8 +314,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     user,
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        stopped = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
     writeKubeconfig: async (dir, fileName = 'kubeconfig') => {
       const path = join(dir, fileName);
