@@ -321,6 +321,14 @@ describe('applyCredentialsToManifest edits the source: every byte it does not wr
     expect(parse(out).stringData).toEqual({ credentials: INI, note: 1, aws_access_key_id: CREDS.accessKeyId, aws_secret_access_key: CREDS.secretAccessKey });
   });
 
+  // Found while hunting the sibling cases: the INI went at most 40 columns deeper, and the edit was refused.
+  it('puts the INI as deep as a long line of spaces that follows it needs', () => {
+    const text = `${head}stringData:\n  credentials: old\n${' '.repeat(60)}\n  note: 1\n`;
+    const out = edit(text);
+    expect(out).toContain(`  credentials: |\n${' '.repeat(60)}[default]\n`);
+    expect(parse(out).stringData).toEqual({ credentials: INI, note: 1, aws_access_key_id: CREDS.accessKeyId, aws_secret_access_key: CREDS.secretAccessKey });
+  });
+
   it('removes a credential key of data with the lines of spaces deeper than it, so a block scalar before it stays as it was', () => {
     const text = `${head}data:\n  other: >\n    folded\n  credentials: old\n      \n  next: 1\n`;
     expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: >\n    folded\n  next: 1\n${WRITTEN_STRING_DATA}`);

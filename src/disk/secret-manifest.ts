@@ -488,15 +488,16 @@ class SourceEditor {
    */
   private renderBlockBefore(entries: Entry[], col: number, next: number): string[] {
     const deepest = this.commentIndentAt(next);
-    let lines = this.renderBlock(entries);
-    for (let step = this.step + 1; step <= this.step + 40; step++) {
-      let header = lines.length - 1;
-      while (header >= 0 && !/[|>][-+1-9]*$/.test(lines[header] ?? '')) header -= 1;
-      const content = lines.slice(header + 1).find((l) => l.trim() !== '');
-      if (header < 0 || content === undefined || col + content.length - content.trimStart().length > deepest) break;
-      lines = this.renderBlock(entries, step);
-    }
-    return lines;
+    const lines = this.renderBlock(entries);
+    let header = lines.length - 1;
+    while (header >= 0 && !/[|>][-+1-9]*$/.test(lines[header] ?? '')) header -= 1;
+    const content = lines.slice(header + 1).find((l) => l.trim() !== '');
+    if (header < 0 || content === undefined) return lines;
+    const depth = content.length - content.trimStart().length;
+    if (col + depth > deepest) return lines;
+    // The content sits `levels` steps right of `col`: the smallest step that puts it deeper than `deepest`.
+    const levels = Math.max(1, Math.round(depth / this.step));
+    return this.renderBlock(entries, Math.floor((deepest - col) / levels) + 1);
   }
 
   /**
