@@ -381,12 +381,14 @@ function residue(text: string, indexes: number[]): string {
       },
     });
   }
+  let reach = -1;
   for (const cut of merged) {
-    if (!keepEnds.has(cut[0]) || text[cut[1] - 1] !== '\n') continue;
+    if ((!keepEnds.has(cut[0]) && cut[0] !== reach) || text[cut[1] - 1] !== '\n') continue;
     const blank = /(?:[ \t]*\r?\n)*/y;
     blank.lastIndex = cut[1];
     blank.exec(text);
     cut[1] = blank.lastIndex;
+    reach = cut[1];
   }
   // Whole lines at the end of a file without a final line break go with the line break before them.
   const tail = merged[merged.length - 1];

@@ -343,6 +343,18 @@ describe('applyCredentialsToManifest edits the source: every byte it does not wr
     expect(parse(out).data).toEqual({ other: 'keep\n\n', next: 1 });
   });
 
+  // Found by the property test at 5000 runs (seed 901058150): a comment line had already ended the block, and the blank lines went too.
+  it('keeps the blank lines after a removed key when a comment line stands between it and a keep-chomped block', () => {
+    const text = `${head}data:\n  other: |+\n    keep\n\n# ends it\n  credentials: old\n\n  next: 1\n`;
+    expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: |+\n    keep\n\n# ends it\n\n  next: 1\n${WRITTEN_STRING_DATA}`);
+  });
+
+  // Found by the property test at 5000 runs (seed 901058150): a blank line between two removed keys went into the block.
+  it('removes the blank lines between removed credential keys of data that follow a keep-chomped block', () => {
+    const text = `${head}data:\n  other: |+\n    keep\n\n  credentials: old\n\n  aws_access_key_id: old\n\n  next: 1\n`;
+    expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}data:\n  other: |+\n    keep\n\n  next: 1\n${WRITTEN_STRING_DATA}`);
+  });
+
   it('adds keys after the deeper comment lines of the last key of the map, which stay with that key', () => {
     const text = `${head}stringData:\n  note: keep\n      # about note\n\n      # more about note\n`;
     expect(edit(text)).toBe(`${head}${WRITTEN_ANNOTATIONS}${WRITTEN_LABELS}${text.slice(head.length)}${WRITTEN_STRING_DATA.slice('stringData:\n'.length)}`);

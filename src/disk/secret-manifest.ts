@@ -562,8 +562,8 @@ class SourceEditor {
     const col = this.column(this.itemContentStart(firstItem));
     const indent = ' '.repeat(col);
     const inserts: Entry[] = [];
-    /** The removed items (by index) and where each removal ends. */
-    const removedEnds = new Map<number, number>();
+    /** The removed items (by index) and where each removal starts and ends. */
+    const removedEnds = new Map<number, [from: number, end: number]>();
     for (const [key, value] of entries) {
       const pair = findPair(map, key);
       if (!pair) {
@@ -585,7 +585,7 @@ class SourceEditor {
         // with it: left behind, a block scalar before it would read them as its content.
         const removedEnd = this.throughDeeperComments(end, col);
         this.splice(from, removedEnd, '');
-        removedEnds.set(pairs.indexOf(pair), removedEnd);
+        removedEnds.set(pairs.indexOf(pair), [from, removedEnd]);
         continue;
       }
       const lines = this.renderBlockBefore([[key, value]], col, end);
@@ -596,15 +596,18 @@ class SourceEditor {
     }
     // A keep-chomped block scalar (|+, >+) right before a run of removed items would take the
     // blank lines after the run as more of its lines: they go with the run.
-    for (const [n, end] of removedEnds) {
-      if (removedEnds.has(n + 1)) continue;
-      let a = n;
-      while (removedEnds.has(a - 1)) a -= 1;
-      if (a > 0 && endsWithKeepBlock(pairs[a - 1]?.srcToken)) {
+    for (const n of removedEnds.keys()) {
+      if (removedEnds.has(n - 1) || n === 0) continue;
+      // Only while the block reaches the run: a comment line between them ends the block.
+      let reach = keepBlockEnd(pairs[n - 1]?.srcToken);
+      for (let k = n; removedEnds.has(k); k++) {
+        const [from, end] = removedEnds.get(k) ?? [-1, -1];
+        if (from !== reach) break;
         const blank = /(?:[ \t]*\r?\n)*/y;
         blank.lastIndex = end;
         blank.exec(this.text);
         if (blank.lastIndex > end) this.splice(end, blank.lastIndex, '');
+        reach = blank.lastIndex;
       }
     }
     const added = prune(inserts);
@@ -673,12 +676,12 @@ class SourceEditor {
   }
 }
 
-/** Whether an item's text ends with a block scalar that keeps its final line breaks (`|+`, `>+`), its own or that of its last nested item. */
-function endsWithKeepBlock(item: CST.CollectionItem | undefined): boolean {
+/** Where an item's text ends when it ends with a block scalar that keeps its final line breaks (`|+`, `>+`), its own or that of its last nested item; else undefined. */
+function keepBlockEnd(item: CST.CollectionItem | undefined): number | undefined {
   const v = item?.value;
-  if (v?.type === 'block-scalar') return v.props.some((t) => t.type === 'block-scalar-header' && t.source.includes('+'));
-  if (v?.type === 'block-map' || v?.type === 'block-seq') return endsWithKeepBlock(last(v.items as CST.CollectionItem[]));
-  return false;
+  if (v?.type === 'block-scalar') return v.props.some((t) => t.type === 'block-scalar-header' && t.source.includes('+')) ? tokenEnd(v) : undefined;
+  if (v?.type === 'block-map' || v?.type === 'block-seq') return keepBlockEnd(last(v.items as CST.CollectionItem[]));
+  return undefined;
 }
 
 function findPair(map: YAMLMap, key: string): Pair | undefined {
