@@ -30,6 +30,16 @@ export interface RefreshState {
   dataProblem?: string;
 }
 
+/** What a managed Secret's annotations and data say, wherever it lives (a manifest or a cluster): the policy's state and the CAP settings it overrides. */
+export interface SecretState extends RefreshState {
+  /** `cap-token-refresh/agency`, `/mission`, `/account`: overrides of the CAP settings for this Secret. */
+  agency?: string;
+  mission?: string;
+  account?: string;
+  /** `cap-token-refresh/clock-offset-seconds`: CAP's clock minus the refreshing node's at the last refresh, when over 60 s. */
+  clockOffsetSeconds?: number;
+}
+
 export interface RefreshDecision {
   due: boolean;
   reason: RefreshReason;

@@ -6,24 +6,12 @@
 import { reportableSkewSeconds } from './clock-skew.js';
 import { maskAccessKeyId, type CapCredentials } from './credentials.js';
 import { ANNOTATION_ROLE } from './names.js';
-import { formatRfc3339, type RefreshState } from './policy.js';
+import { formatRfc3339, type RefreshState, type SecretState } from './policy.js';
 
 /** A Secret to keep alive, wherever it lives (a manifest file or a cluster). */
-export interface RefreshTarget {
+export interface RefreshTarget extends SecretState {
   namespace: string;
   name: string;
-  role?: string;
-  agency?: string;
-  mission?: string;
-  account?: string;
-  expiration?: string;
-  refreshedAt?: string;
-  /** `cap-token-refresh/issued-role`: the role CAP was asked for at the last refresh. */
-  issuedRole?: string;
-  /** CAP's clock minus the refreshing node's at the last refresh (`cap-token-refresh/clock-offset-seconds`), when over 60 s. */
-  clockOffsetSeconds?: number;
-  /** Why the Secret's data cannot serve (findSecretDataProblem); the target is then due whatever its annotations say. */
-  dataProblem?: string;
   file?: string;
   /** Set when the target could not be read; it is reported as failed with this message. */
   problem?: string;

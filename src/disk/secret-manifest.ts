@@ -15,27 +15,17 @@ import {
   SECRET_CREDENTIAL_KEYS,
 } from '../core/names.js';
 import { errorMessage } from '../core/errors.js';
-import { formatRfc3339 } from '../core/policy.js';
+import { formatRfc3339, type SecretState } from '../core/policy.js';
 import { findSecretDataProblem } from '../core/secret-data.js';
 import { parseClockOffset, reportableSkewSeconds } from '../core/clock-skew.js';
 
 /** A managed Secret found in a manifest file: what the refresh needs to decide and to report. */
-export interface ManagedSecretManifest {
+export interface ManagedSecretManifest extends SecretState {
   /** Index of the YAML document in the file. */
   docIndex: number;
   namespace: string;
   name: string;
   role: string;
-  agency?: string;
-  mission?: string;
-  account?: string;
-  expiration?: string;
-  refreshedAt?: string;
-  issuedRole?: string;
-  /** CAP's clock minus the refreshing node's at the last refresh, when over 60 s. */
-  clockOffsetSeconds?: number;
-  /** Why the data cannot serve (key names only); undefined when it can. */
-  dataProblem?: string;
 }
 
 export class ManifestParseError extends Error {

@@ -12,24 +12,9 @@ import {
   LABEL_MANAGED,
   SECRET_CREDENTIAL_KEYS,
 } from '../core/names.js';
-import { formatRfc3339 } from '../core/policy.js';
+import { formatRfc3339, type SecretState } from '../core/policy.js';
 import { findSecretDataProblem } from '../core/secret-data.js';
 import { parseClockOffset, reportableSkewSeconds } from '../core/clock-skew.js';
-
-/** What the refresh needs to know of a Secret it read. */
-export interface SecretState {
-  role?: string;
-  agency?: string;
-  mission?: string;
-  account?: string;
-  expiration?: string;
-  refreshedAt?: string;
-  issuedRole?: string;
-  /** `cap-token-refresh/clock-offset-seconds`: CAP's clock minus the refreshing node's at the last refresh. */
-  clockOffsetSeconds?: number;
-  /** Why the data cannot serve (never a value, only key names); undefined when it can. */
-  dataProblem?: string;
-}
 
 /** Whether an API answer holds an object at all: a 2xx with an empty body (or `null`) does not, and cannot be read as a Secret. */
 export function isSecretObject(answer: unknown): answer is V1Secret {
