@@ -5,7 +5,7 @@ import { escapeControl } from '../core/display-text.js';
 import { displayUrl } from '../core/display-url.js';
 import { ConfigError, errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
-import { describeCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
+import { describeCapabilities, type InstallConfigCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
 import { ManifestsError } from '../manifests/errors.js';
 import { PARTITIONS, type Partition, permissionsBoundaryProblem, rolePathProblem } from '../manifests/iam.js';
 import {
@@ -175,13 +175,7 @@ async function readInstallInput(options: GenerateOptions, cwd: string): Promise<
   const partition = options.partition ?? 'aws-iso';
   const schedule = cronJobSchedule(options);
   validateOptions(options, partition, schedule);
-  const installConfig =
-    options.installConfig === undefined
-      ? undefined
-      : parseInstallConfigCapabilities(
-          options.installConfig,
-          await readInputFile(`--install-config ${options.installConfig}`, resolve(cwd, options.installConfig)),
-        );
+  const installConfig = options.installConfig === undefined ? undefined : await readInstallConfig(options.installConfig, cwd);
   const input: InstallFilesInput = {
     sources: await readCredentialsRequestSources(options, cwd),
     features: {
@@ -333,6 +327,11 @@ async function readCertsSecretContents(options: GenerateOptions, cwd: string): P
     key: await readPem('--key', options.key, PLACEHOLDERS.key),
     ca: await readPem('--ca', options.ca, PLACEHOLDERS.ca),
   };
+}
+
+/** The capabilities of `--install-config FILE` (relative to `cwd`), for generate and preflight alike; nothing else of the file is read. */
+export async function readInstallConfig(file: string, cwd: string): Promise<InstallConfigCapabilities> {
+  return parseInstallConfigCapabilities(file, await readInputFile(`--install-config ${file}`, resolve(cwd, file)));
 }
 
 async function readInputFile(what: string, path: string): Promise<string> {

@@ -24,7 +24,7 @@ import {
   UPDATE_ROLES_SCRIPT_FILE,
   updateRolesScript,
 } from '../manifests/iam.js';
-import { type ClusterCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
+import type { ClusterCapabilities } from '../manifests/capabilities.js';
 import { escapeControl } from '../core/display-text.js';
 import { operatorSecretObject, secretsWriterRole, secretsWriterRoleBinding } from '../manifests/kubernetes-objects.js';
 import { type CurrentState, type PreflightReport, planPreflight, renderPreflightTable } from '../manifests/preflight-plan.js';
@@ -33,6 +33,7 @@ import { assignRoles, DEFAULT_CLUSTER_NAME, DEFAULT_ROLE_TEMPLATE, parseRoleMap,
 import { componentNames } from '../manifests/component-names.js';
 import { type ClusterFeatures, selectCredentialsRequests } from '../manifests/select-credentials-requests.js';
 import { buildCapClient, type CapFlags, loadIdentity, resolveCapSettings } from './cap-settings.js';
+import { readInstallConfig } from './generate.js';
 import { type CommandContext, loggerFor } from './context.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
@@ -219,12 +220,7 @@ function validate(opts: PreflightOptions): { from: string; manifests: string } |
 /** The capabilities of --install-config (undefined without it: every capability); its warnings go to stderr. */
 async function readInstallConfigCapabilities(file: string | undefined, ctx: CommandContext): Promise<ClusterCapabilities | undefined> {
   if (file === undefined) return undefined;
-  const path = resolve(ctx.cwd, file);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${err.code ?? 'error'})`;
-    throw new ManifestsError('input-not-found', `--install-config ${file}: ${why} (${path})`);
-  });
-  const { capabilities, warnings } = parseInstallConfigCapabilities(file, text);
+  const { capabilities, warnings } = await readInstallConfig(file, ctx.cwd);
   for (const warning of warnings) ctx.stderr(`warning: ${escapeControl(warning)}\n`);
   return capabilities;
 }
