@@ -2,7 +2,7 @@ import { awsRefuses, skewDirection } from './clock-skew.js';
 import { escapeControl } from './display-text.js';
 import { formatDuration } from './duration.js';
 import { ANNOTATION_ISSUED_ROLE, ANNOTATION_ROLE, TOOL_NAME, TOOL_NAMESPACE } from './names.js';
-import { decideRefresh, formatRfc3339, type RefreshPolicy } from './policy.js';
+import { decideRefresh, formatRfc3339, type RefreshPolicy, type RefreshState, type SecretState } from './policy.js';
 import { renderColumns, type TargetReport } from './report.js';
 
 /**
@@ -15,17 +15,9 @@ import { renderColumns, type TargetReport } from './report.js';
 export type Verdict = 'ok' | 'due' | 'expired' | 'unmanaged';
 
 /** A managed Secret as status sees it, wherever it lives (a manifest or a cluster): its role and annotations, never its data. */
-export interface StatusTarget {
+export interface StatusTarget extends RefreshState, Pick<SecretState, 'clockOffsetSeconds'> {
   namespace: string;
   name: string;
-  role?: string;
-  expiration?: string;
-  refreshedAt?: string;
-  issuedRole?: string;
-  /** CAP's clock minus the refreshing node's at the last refresh, when over 60 s. */
-  clockOffsetSeconds?: number;
-  /** Why the data cannot serve; the target is then due. */
-  dataProblem?: string;
   /** Set when the target could not be read or is not properly managed; it is then unmanaged. */
   problem?: string;
   file?: string;
