@@ -1,5 +1,5 @@
 import { escapeControl } from '../core/display-text.js';
-import { displayUrl } from '../core/display-url.js';
+import { displayUrl, hasUserinfo } from '../core/display-url.js';
 import { failedAtProxy, failedToReach } from '../core/proxy-failure.js';
 import { CapError } from '../core/errors.js';
 import { parseRetryAfter } from '../core/retry.js';
@@ -109,15 +109,6 @@ function proxyAuthenticationFailure(httpsProxy: string | undefined, at: string):
           "give the proxy's user name and password in the HTTPS_PROXY URL, as USER:PASSWORD@ before its host (never printed), " +
           'or have the proxy allow CONNECT to CAP from this host without them (in a cluster, from the control-plane nodes)',
   );
-}
-
-function hasUserinfo(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.username !== '' || u.password !== '';
-  } catch {
-    return false;
-  }
 }
 
 /**

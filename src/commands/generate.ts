@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { escapeControl } from '../core/display-text.js';
-import { displayUrl } from '../core/display-url.js';
+import { displayUrl, hasUserinfo } from '../core/display-url.js';
 import { ConfigError, errorMessage, UsageError } from '../core/errors.js';
 import type { SourceText } from '../manifests/credentials-requests.js';
 import { describeCapabilities, type InstallConfigCapabilities, parseInstallConfigCapabilities } from '../manifests/capabilities.js';
@@ -262,18 +262,6 @@ function proxyEnv(options: GenerateOptions): { proxy?: ProxyEnv } {
   if (options.httpsProxy === undefined) return {};
   const noProxy = options.noProxy === undefined ? undefined : parseNoProxy(options.noProxy);
   return { proxy: { httpsProxy: options.httpsProxy, ...(noProxy && 'value' in noProxy ? { noProxy: noProxy.value } : {}) } };
-}
-
-/** A user name or password before the host, whether or not the rest parses as a URL. */
-function hasUserinfo(value: string): boolean {
-  try {
-    const url = new URL(value);
-    if (url.username !== '' || url.password !== '') return true;
-  } catch {
-    // Not a URL: look at the text itself below.
-  }
-  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1] ?? '';
-  return authority.includes('@');
 }
 
 function isHttpsUrl(value: string): boolean {

@@ -27,6 +27,18 @@ export function displayUrl(value: string | URL): string {
   return cutByHand(String(value));
 }
 
+/** A user name or password before the host, whether or not the rest parses as a URL. */
+export function hasUserinfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '') return true;
+  } catch {
+    // Not a URL: look at the text itself below.
+  }
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1] ?? '';
+  return authority.includes('@');
+}
+
 function cutByHand(text: string): string {
   const noQuery = text.replace(/[?#].*$/s, '');
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*:)?\/\//.exec(noQuery);
