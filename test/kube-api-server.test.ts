@@ -4,7 +4,9 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { Agent, fetch } from 'undici';
@@ -412,5 +414,48 @@ describe('the Kubernetes API test server, raw HTTP', () => {
     expect(missing).toMatchObject({ status: 404, json: { reason: 'NotFound', message: 'secrets "nope" not found' } });
     const mismatch = await call('PUT', secretPath, { metadata: { name: 'other' } });
     expect(mismatch).toMatchObject({ status: 400, json: { reason: 'BadRequest' } });
+  });
+});
+
+describe('the Kubernetes API test server, stopped', () => {
+  /** Sends one HTTP request over TLS once the handshake is done; resolves with all the server sent when the connection closes. */
+  function exchange(kube: KubeApiServer, request: string, options: ConnectionOptions): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(kube.url).port), ca: kube.caPem, ...options }, () => socket.end(request));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(received));
+    });
+  }
+  const head = (kube: KubeApiServer, requestLine: string, length = 0): string =>
+    `${requestLine} HTTP/1.1\r\nhost: ${new URL(kube.url).host}\r\nauthorization: Bearer ${kube.token}\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\nconnection: close\r\n\r\n`;
+
+  it('cuts a connection still in its TLS handshake, and answers nothing on it once the handshake is done', async () => {
+    const kube = await startKubeApiServer();
+    const accepted = kube.nextConnection();
+    const raw = netConnect(Number(new URL(kube.url).port), '127.0.0.1');
+    raw.on('error', () => undefined);
+    await accepted;
+    // The server has the TCP connection, no TLS handshake has begun: the client only starts it after the stop.
+    const stopped = kube.stop();
+    expect(await exchange(kube, head(kube, 'GET /version'), { socket: raw })).toBe('');
+    await stopped;
+  });
+
+  it('cuts the connection of a request being handled when it stops, instead of answering it', async () => {
+    const kube = await startKubeApiServer();
+    let stopped: Promise<void> | undefined;
+    // The hook runs inside the handler: the reply (201) would follow if the stop left the connection open.
+    kube.onBeforeWrite(() => {
+      stopped = kube.stop();
+    });
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mid-request', namespace: 'default' } });
+    const request = head(kube, 'POST /api/v1/namespaces/default/secrets', Buffer.byteLength(body)) + body;
+    expect(await exchange(kube, request, {})).toBe('');
+    expect(stopped).toBeDefined();
+    await stopped;
   });
 });

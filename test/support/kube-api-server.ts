@@ -99,6 +99,8 @@ export interface KubeApiServer {
    * (a request being handled gets its connection cut, not a reply).
    */
   stop(): Promise<void>;
+  /** Resolves when the server next accepts a TCP connection, before any TLS handshake on it (call it before connecting). */
+  nextConnection(): Promise<void>;
   /** Writes a kubeconfig (certificate-authority-data + token) into dir; returns its path. */
   writeKubeconfig(dir: string, fileName?: string): Promise<string>;
   putSecret(secret: Partial<KubeObject>): KubeObject;
@@ -319,6 +321,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
       }),
+    nextConnection: () => new Promise<void>((resolve) => server.once('connection', () => resolve())),
     writeKubeconfig: async (dir, fileName = 'kubeconfig') => {
       const path = join(dir, fileName);
       await writeFile(path, kubeconfigYaml(url, certPem, token), { mode: 0o600 });
