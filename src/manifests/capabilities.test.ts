@@ -68,8 +68,12 @@ describe('parseInstallConfigCapabilities', () => {
     expect(errorOf('capabilities: {additionalEnabledCapabilities: Console}').message).toContain('capabilities.additionalEnabledCapabilities:');
     const secret = 'ZmFrZTpzZWNyZXQ=';
     const broken = errorOf(`pullSecret: '{"auths":{"x":{"auth":"${secret}"}}}'\ncapabilities: [\n`);
-    expect(broken.message).toMatch(/^--install-config install-config\.yaml is not valid YAML: /);
+    expect(broken.message).toMatch(/^--install-config install-config\.yaml is not valid YAML \([A-Z_]+ at line \d+\); fix the file$/);
     expect(broken.message).not.toContain(secret);
+    // The library's own first line names an unresolved alias, and an alias can be anything in the file.
+    const alias = errorOf(`pullSecret: *${secret.replace('=', '')}\n`);
+    expect(alias.message).toMatch(/is not valid YAML \(/);
+    expect(alias.message).not.toContain(secret.replace('=', ''));
   });
 
   it('warns about an additional capability it does not know, and counts it as enabled', () => {

@@ -84,11 +84,13 @@ const capabilitiesSchema = z
 export function parseInstallConfigCapabilities(source: string, text: string): InstallConfigCapabilities {
   let document: unknown;
   try {
-    document = parse(text, { prettyErrors: false });
+    // logLevel error: the library's warnings (an unknown tag, say) would name parts of the file on the process's stderr.
+    document = parse(text, { prettyErrors: false, logLevel: 'error' });
   } catch (error) {
-    // The first line only: later lines of a YAML error quote the file, and it holds the pull secret.
-    const first = (error as Error).message.split('\n')[0] ?? 'not valid YAML';
-    throw new ManifestsError('invalid-install-config', `--install-config ${source} is not valid YAML: ${first}`);
+    // The error's code and line only: its message can quote the file (an alias, a token), and the file holds the pull secret.
+    const { code, pos } = error as { code?: string; pos?: [number, number] };
+    const where = pos ? ` at line ${text.slice(0, pos[0]).split('\n').length}` : '';
+    throw new ManifestsError('invalid-install-config', `--install-config ${source} is not valid YAML (${code ?? 'parse error'}${where}); fix the file`);
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new ManifestsError(
